@@ -1,0 +1,79 @@
+// Transport: the client side of HTTP as an interface, so Kubernetes and Management API clients
+// can be faked in tests. The cpprestsdk implementation handles TLS (CA bundle, client
+// certificates), bearer tokens fetched per request (token files rotate), timeouts, streamed
+// bodies and cancellation. Failures come back as Status: connection problems and timeouts are
+// Unavailable/DeadlineExceeded with whether the request may have reached the server.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/secret.h"
+#include "common/status.h"
+#include "http/message.h"
+
+namespace dbtoken::http {
+
+struct ClientRequest {
+  std::string method = "GET";
+  std::string target;  // path and query relative to the base URL, already encoded
+  Headers headers;
+  std::optional<std::string> body;                   // absent: no body and no Content-Type
+  std::optional<std::chrono::milliseconds> timeout;  // overrides the transport's default
+};
+
+struct ClientResponse {
+  int status = 0;
+  Headers headers;
+  std::string body;
+};
+
+// A response whose body arrives over time (a watch). Lines are split on '\n'.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  virtual int status() const = 0;
+  virtual const Headers& headers() const = 0;
+  // The next line without its '\n'; nullopt at a clean end of stream; an error Status when the
+  // connection broke (including a stream cut without its final chunk) or it was cancelled.
+  virtual common::Result<std::optional<std::string>> readLine() = 0;
+  // Unblocks readLine() promptly from any thread.
+  virtual void cancel() = 0;
+};
+
+struct TlsOptions {
+  std::optional<std::string> caFile;
+  std::optional<std::string> caPem;
+  std::optional<std::string> clientCertFile;
+  std::optional<std::string> clientCertPem;
+  std::optional<std::string> clientKeyFile;
+  std::optional<common::Secret> clientKeyPem;
+  bool insecureSkipVerify = false;
+};
+
+struct TransportOptions {
+  std::string baseUrl;  // "https://127.0.0.1:6443" (a path prefix is allowed)
+  TlsOptions tls;
+  std::chrono::milliseconds timeout{30000};
+  // Inactivity limit for streamed responses; keep it above the watch's timeoutSeconds.
+  std::chrono::milliseconds streamTimeout{15 * 60 * 1000};
+  // Called for every request; empty Secret = no Authorization header.
+  std::function<common::Result<common::Secret>()> bearerToken;
+  std::string userAgent = "influxdb-token-operator";
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual common::Result<ClientResponse> send(const ClientRequest& request) = 0;
+  virtual common::Result<std::unique_ptr<ResponseStream>> openStream(
+      const ClientRequest& request) = 0;
+  virtual std::string baseUrl() const = 0;
+};
+
+common::Result<std::unique_ptr<Transport>> makeCpprestTransport(TransportOptions options);
+
+}  // namespace dbtoken::http

@@ -1,0 +1,137 @@
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "http/server.h"
+#include "http/transport.h"
+
+using namespace dbtoken::http;
+using dbtoken::common::Code;
+
+namespace {
+std::unique_ptr<Transport> client(const std::string& url) {
+  TransportOptions o;
+  o.baseUrl = url;
+  o.timeout = std::chrono::milliseconds(5000);
+  auto t = makeCpprestTransport(o);
+  REQUIRE(t.ok());
+  return std::move(t).value();
+}
+}  // namespace
+
+TEST_CASE("Server and transport: a request and its answer arrive intact") {
+  auto server = startServer({}, [](ServerRequest& r) {
+    ServerResponse resp;
+    resp.status = 201;
+    resp.headers.add("Content-Type", "application/json");
+    resp.headers.add("Warning", "299 - \"one\"");
+    resp.headers.add("Warning", "299 - \"two\"");
+    resp.body = r.method + " " + r.path + " ? " + r.rawQuery + " : " + r.body +
+                " ct=" + r.headers.get("Content-Type").value_or("<none>");
+    return resp;
+  });
+  REQUIRE(server.ok());
+  auto c = client((*server)->url());
+  ClientRequest req;
+  req.method = "POST";
+  req.target = "/api/v1/namespaces?labelSelector=a%3Db";
+  req.body = "{}";
+  req.headers.add("Content-Type", "application/json");
+  auto resp = c->send(req);
+  REQUIRE(resp.ok());
+  CHECK(resp->status == 201);
+  CHECK(resp->body == "POST /api/v1/namespaces ? labelSelector=a%3Db : {} ct=application/json");
+  CHECK(resp->headers.get("Content-Type") == "application/json");
+  std::vector<std::string> warnings;
+  for (const auto& v : resp->headers.getAll("Warning")) {
+    for (auto& w : splitHeaderList(v)) {
+      warnings.push_back(w);
+    }
+  }
+  CHECK(warnings == std::vector<std::string>{"299 - \"one\"", "299 - \"two\""});
+
+  SECTION("a body without a Content-Type is sent without one") {
+    ClientRequest bare;
+    bare.method = "POST";
+    bare.target = "/x";
+    bare.body = "{}";
+    auto r2 = c->send(bare);
+    REQUIRE(r2.ok());
+    CHECK(r2->body.find("ct=<none>") != std::string::npos);
+  }
+}
+
+TEST_CASE("Server and transport: a streamed answer is read line by line as it is written") {
+  std::shared_ptr<StreamWriter> kept;
+  std::mutex mu;
+  auto server = startServer({}, [&](ServerRequest&) {
+    ServerResponse resp;
+    resp.headers.add("Content-Type", "application/json");
+    resp.stream = [&](std::shared_ptr<StreamWriter> w) {
+      w->write("{\"n\":1}\n");
+      std::lock_guard lk(mu);
+      kept = w;
+    };
+    return resp;
+  });
+  REQUIRE(server.ok());
+  auto c = client((*server)->url());
+  ClientRequest req;
+  req.target = "/watch";
+  auto stream = c->openStream(req);
+  REQUIRE(stream.ok());
+  CHECK((*stream)->status() == 200);
+  auto line = (*stream)->readLine();
+  REQUIRE(line.ok());
+  CHECK(**line == "{\"n\":1}");
+  {
+    std::lock_guard lk(mu);
+    REQUIRE(kept);
+    kept->write("{\"n\":2}\n{\"n\":3}\n");
+  }
+  CHECK(**(*stream)->readLine() == "{\"n\":2}");
+  CHECK(**(*stream)->readLine() == "{\"n\":3}");
+  {
+    std::lock_guard lk(mu);
+    kept->close();
+  }
+  auto end = (*stream)->readLine();
+  REQUIRE(end.ok());
+  CHECK_FALSE(end->has_value());
+}
+
+TEST_CASE("Server and transport: cancelling a silent stream unblocks the reader promptly") {
+  auto server = startServer({}, [](ServerRequest&) {
+    ServerResponse resp;
+    resp.stream = [](std::shared_ptr<StreamWriter>) {};
+    return resp;
+  });
+  REQUIRE(server.ok());
+  auto c = client((*server)->url());
+  ClientRequest req;
+  req.target = "/silent";
+  auto stream = c->openStream(req);
+  REQUIRE(stream.ok());
+  auto* s = stream->get();
+  std::thread canceller([s] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    s->cancel();
+  });
+  auto r = s->readLine();
+  canceller.join();
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Code::kCancelled);
+}
+
+TEST_CASE("Transport: a refused connection is Unavailable") {
+  auto server = startServer({}, [](ServerRequest&) { return ServerResponse{}; });
+  REQUIRE(server.ok());
+  std::string url = (*server)->url();
+  (*server)->stop();
+  auto c = client(url);
+  ClientRequest req;
+  req.target = "/";
+  auto r = c->send(req);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Code::kUnavailable);
+}
