@@ -159,6 +159,8 @@ class CpprestTransport final : public Transport {
     client::http_client_config config;
     config.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
     config.set_validate_certificates(!options_.tls.insecureSkipVerify);
+    // Redirects go back to the caller: following them would resend credentials blindly.
+    config.set_max_redirects(0);
     const TlsOptions tls = options_.tls;
     config.set_ssl_context_callback([tls](boost::asio::ssl::context& ctx) {
       if (tls.caPem) {
@@ -186,7 +188,12 @@ class CpprestTransport final : public Transport {
 
   Result<web::http::http_request> build(const ClientRequest& request) {
     web::http::http_request req(request.method);
-    req.set_request_uri(request.target);
+    try {
+      req.set_request_uri(request.target);
+    } catch (const std::exception&) {
+      return Status(Code::kInvalidArgument,
+                    "not a valid request target: " + redactTarget(request.target));
+    }
     for (const auto& h : request.headers.all()) {
       req.headers().add(h.name, h.value);
     }

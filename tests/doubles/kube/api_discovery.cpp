@@ -148,6 +148,13 @@ json aggregatedEntry(const ResourceType& t) {
     subs.push_back(
         {{"subresource", "status"}, {"responseKind", kind}, {"verbs", {"get", "patch", "update"}}});
   }
+  if (t.kind == "ServiceAccount") {
+    subs.push_back(
+        {{"subresource", "token"},
+         {"responseKind",
+          {{"group", "authentication.k8s.io"}, {"version", "v1"}, {"kind", "TokenRequest"}}},
+         {"verbs", {"create"}}});
+  }
   if (!subs.empty()) {
     r["subresources"] = subs;
   }
@@ -187,6 +194,16 @@ json ApiServer::groupVersionResources(const std::string& group, const std::strin
     }
     if (t->statusSubresource) {
       out.push_back(subresourceEntry(*t, "status", {"get", "patch", "update"}));
+    }
+    if (t->kind == "ServiceAccount") {
+      json token = subresourceEntry(*t, "token", {"create"});
+      token.erase("kind");
+      token.erase("verbs");
+      token["group"] = "authentication.k8s.io";
+      token["version"] = "v1";
+      token["kind"] = "TokenRequest";
+      token["verbs"] = {"create"};
+      out.push_back(token);
     }
   }
   return out;

@@ -22,7 +22,7 @@ struct ApiServer::Target {
 
 // What the client accepts, reduced to what the double can produce.
 struct ApiServer::Accept {
-  enum class Kind { kJson, kYaml, kTable, kPartialMetadata, kPartialMetadataList };
+  enum class Kind { kJson, kYaml, kTable, kPartialMetadata, kPartialMetadataList, kProtobuf };
   Kind kind = Kind::kJson;
   std::string version = "v1";  // Table / PartialObjectMetadata version
   bool acceptable = true;      // false: answer 406

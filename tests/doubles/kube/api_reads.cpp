@@ -7,6 +7,7 @@
 #include "kube/api_internal.h"
 #include "kube/base64.h"
 #include "kube/builtin_kinds.h"
+#include "kube/protobuf_codec.h"
 
 namespace dbtoken::kubedouble {
 
@@ -247,6 +248,13 @@ ApiResponse ApiServer::encodeObject(int status, const json& external, const Targ
     case Accept::Kind::kPartialMetadata:
     case Accept::Kind::kPartialMetadataList:
       return ApiResponse::json(status, partialMetadata(obj, accept.version));
+    case Accept::Kind::kProtobuf: {
+      ApiResponse r;
+      r.status = status;
+      r.contentType = "application/vnd.kubernetes.protobuf";
+      r.body = encodeKubernetesProtobuf(obj);
+      return r;
+    }
     case Accept::Kind::kJson:
       break;
   }
@@ -566,6 +574,12 @@ ApiResponse ApiServer::list(const ApiRequest& req, const Target& t, const Accept
     ApiResponse r;
     r.contentType = "application/yaml";
     r.body = jsonToYaml(out);
+    return r;
+  }
+  if (accept.kind == Accept::Kind::kProtobuf) {
+    ApiResponse r;
+    r.contentType = "application/vnd.kubernetes.protobuf";
+    r.body = encodeKubernetesProtobuf(out);
     return r;
   }
   return ApiResponse::json(200, out);

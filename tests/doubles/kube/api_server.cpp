@@ -7,6 +7,7 @@
 #include "common/time_format.h"
 #include "kube/api_internal.h"
 #include "kube/builtin_kinds.h"
+#include "kube/protobuf_codec.h"
 
 namespace dbtoken::kubedouble {
 
@@ -150,6 +151,46 @@ size_t ApiServer::openWatches() const {
     n += w->stream->closed() ? 0 : 1;
   }
   return n;
+}
+
+bool ApiServer::acceptsToken(const std::string& token) const {
+  std::lock_guard lk(mu_);
+  auto it = issuedTokens_.find(token);
+  return it != issuedTokens_.end() && clock_->wallNow() < it->second;
+}
+
+ApiResponse ApiServer::issueToken(const ApiRequest& req, const Target& t) {
+  const StoredObject* sa = store_.get(t.type->storageKey, t.key());
+  if (sa == nullptr) {
+    return notFound(t.type->resource(), t.name);
+  }
+  json body = json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  if (!body.is_object()) {
+    return badRequest("the object provided is unrecognized (must be of type TokenRequest)");
+  }
+  json spec = body.value("spec", json::object());
+  long long seconds = spec.value("expirationSeconds", 3600LL);
+  if (seconds < 600) {
+    return invalid({"authentication.k8s.io", "TokenRequest"}, t.name,
+                   {{FieldErrorType::kInvalid, "spec.expirationSeconds", std::to_string(seconds),
+                     "may not specify a duration less than 10 minutes"}});
+  }
+  std::string token = "double-sa-" + uuid4();
+  auto expires = clock_->wallNow() + std::chrono::seconds(seconds);
+  issuedTokens_[token] = expires;
+  json out = {
+      {"kind", "TokenRequest"},
+      {"apiVersion", "authentication.k8s.io/v1"},
+      {"metadata",
+       {{"name", t.name},
+        {"namespace", t.ns},
+        {"creationTimestamp", common::formatRfc3339(clock_->wallNow())}}},
+      {"spec",
+       {{"audiences", spec.value("audiences", json::array({"https://kubernetes.default.svc"}))},
+        {"expirationSeconds", seconds},
+        {"boundObjectRef", spec.value("boundObjectRef", json(nullptr))}}},
+      {"status", {{"token", token}, {"expirationTimestamp", common::formatRfc3339(expires)}}}};
+  return ApiResponse::json(201, out);
 }
 
 std::string ApiServer::kubeSystemUid() const {
@@ -393,6 +434,13 @@ ApiResponse ApiServer::routeResource(const ApiRequest& req, const std::string& g
     if (type.kind == "Namespace" && t.subresource == "finalize") {
       known = true;
     }
+    if (type.kind == "ServiceAccount" && t.subresource == "token") {
+      if (req.method != "POST") {
+        return methodNotSupported(type.resource());
+      }
+      counters_.count("create", "serviceaccounts/token");
+      return issueToken(req, t);
+    }
     if (!known) {
       // An undefined subresource reads as a missing object named by the URL.
       return notFound(type.resource(), t.name);
@@ -403,7 +451,12 @@ ApiResponse ApiServer::routeResource(const ApiRequest& req, const std::string& g
   Accept accept;
   if (!req.accept.empty()) {
     accept.acceptable = false;
+    bool protobufOffered = false;
     for (const auto& mt : parseMediaTypes(req.accept)) {
+      if (mt.type == "application/vnd.kubernetes.protobuf") {
+        protobufOffered = true;
+        continue;
+      }
       auto as = mt.params.find("as");
       if (mt.type == "application/json" && as != mt.params.end()) {
         auto g = mt.params.find("g");
@@ -435,10 +488,21 @@ ApiResponse ApiServer::routeResource(const ApiRequest& req, const std::string& g
         break;
       }
     }
+    if (!accept.acceptable && protobufOffered && !type.custom && protobufKnows(type.kind) &&
+        req.method == "GET") {
+      accept.kind = Accept::Kind::kProtobuf;
+      accept.acceptable = true;
+    }
     if (!accept.acceptable) {
-      return notAcceptable(
+      ApiResponse r = notAcceptable(
           "only the following media types are accepted: application/json, application/yaml, "
           "application/vnd.kubernetes.protobuf");
+      if (protobufOffered) {
+        // The client reads nothing but protobuf, so the refusal is protobuf too.
+        r.contentType = "application/vnd.kubernetes.protobuf";
+        r.body = encodeKubernetesProtobuf(json::parse(r.body));
+      }
+      return r;
     }
   }
 

@@ -72,6 +72,8 @@ class ApiServer {
   uint64_t resourceVersion() const;
   size_t openWatches() const;
   std::string kubeSystemUid() const;
+  // Tokens issued through serviceaccounts/<name>/token, valid until they expire.
+  bool acceptsToken(const std::string& token) const;
 
  private:
   struct Target;
@@ -146,7 +148,9 @@ class ApiServer {
   void collectGarbage(bool force);
   void syncNamespaces(bool force);
   void tickWatches();
+  common::Clock::SteadyTime nextBookmarkTime(const Watcher& w, common::Clock::SteadyTime now) const;
   ApiResponse validateCrd(const nlohmann::json& crd, const nlohmann::json* old);
+  ApiResponse issueToken(const ApiRequest& req, const Target& t);
 
   ApiServerOptions options_;
   std::shared_ptr<const common::Clock> clock_;
@@ -165,6 +169,7 @@ class ApiServer {
   std::map<std::string, common::Clock::SteadyTime> gcDue_;
   std::map<std::string, common::Clock::SteadyTime> namespacesDue_;
   std::string kubeSystemUid_;
+  std::map<std::string, common::Clock::WallTime> issuedTokens_;
   bool stopping_ = false;
   std::thread controllerThread_;
 };

@@ -41,7 +41,7 @@ ApiResponse ApiServer::watch(const ApiRequest& req, const Target& t, const Accep
   auto now = clock_->now();
   long long timeout = opts.timeoutSeconds.value_or(1800);
   w->deadline = now + std::chrono::seconds(timeout > 0 ? timeout : 1800);
-  w->nextBookmark = now + options_.bookmarkInterval;
+  w->nextBookmark = nextBookmarkTime(*w, now);
 
   ApiResponse r;
   r.contentType = "application/json";
@@ -181,6 +181,16 @@ bool ApiServer::deliver(Watcher& w, const HistoryEvent& ev) {
   return w.stream->push(eventLine(evType, std::move(payload)).dump());
 }
 
+// Like the apiserver's watch cache: a BOOKMARK every bookmarkInterval and one about 2 s before
+// the watch times out (none when the whole watch is shorter than that).
+common::Clock::SteadyTime ApiServer::nextBookmarkTime(const Watcher& w,
+                                                      common::Clock::SteadyTime now) const {
+  auto beforeEnd = w.deadline - std::chrono::seconds(2);
+  auto periodic = now + options_.bookmarkInterval;
+  auto next = std::min(beforeEnd, periodic);
+  return next > now ? next : common::Clock::SteadyTime::max();
+}
+
 void ApiServer::tickWatches() {
   auto now = clock_->now();
   uint64_t rv = store_.currentRv();
@@ -191,13 +201,13 @@ void ApiServer::tickWatches() {
       continue;
     }
     bool expired = now >= w.deadline;
-    bool due = w.opts.allowBookmarks && (now >= w.nextBookmark || expired);
+    bool due = w.opts.allowBookmarks && !expired && now >= w.nextBookmark;
     if (due) {
       json bookmark = {{"apiVersion", w.type->groupVersion()},
                        {"kind", w.type->kind},
                        {"metadata", {{"resourceVersion", std::to_string(std::max(rv, w.lastRv))}}}};
       w.stream->push(eventLine("BOOKMARK", bookmark).dump());
-      w.nextBookmark = now + options_.bookmarkInterval;
+      w.nextBookmark = nextBookmarkTime(w, now);
     }
     if (expired) {
       w.stream->close();

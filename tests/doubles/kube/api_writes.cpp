@@ -5,7 +5,7 @@
 #include "common/time_format.h"
 #include "kube/api_internal.h"
 #include "kube/names.h"
-#include "kube/protobuf_decode.h"
+#include "kube/protobuf_codec.h"
 #include "kube/strategic_merge.h"
 
 namespace dbtoken::kubedouble {
@@ -277,6 +277,13 @@ ApiResponse ApiServer::admit(const ApiRequest& req, const ResourceType& type, js
 
 void ApiServer::commit(const ResourceType& type, const std::string& key, json storageObj,
                        ManagedFields managed) {
+  // Go's ObjectMeta omits empty collections; so does the double.
+  json& meta = storageObj["metadata"];
+  for (const char* field : {"labels", "annotations", "finalizers", "ownerReferences"}) {
+    if (auto it = meta.find(field); it != meta.end() && (it->is_null() || it->empty())) {
+      meta.erase(it);
+    }
+  }
   const HistoryEvent& ev =
       store_.put(type.storageKey, key, std::move(storageObj), std::move(managed));
   notify(ev);
@@ -380,12 +387,13 @@ std::optional<ApiResponse> sizeCheck(const std::string& body) {
 }
 
 std::optional<ApiResponse> storageSizeCheck(const json& obj, const std::string& key) {
+  // Roughly what etcd's request framing adds to the stored JSON (key, lease, txn headers).
   size_t size = obj.dump().size() + key.size() + 64;
   if (size > kMaxGrpcMessage) {
     return statusError(500, "",
                        "rpc error: code = ResourceExhausted desc = trying to send message larger "
                        "than max (" +
-                           std::to_string(size + 200) + " vs. " + std::to_string(kMaxGrpcMessage) +
+                           std::to_string(size + 70) + " vs. " + std::to_string(kMaxGrpcMessage) +
                            ")");
   }
   if (size > kMaxEtcdRequest) {
@@ -489,7 +497,13 @@ ApiResponse ApiServer::create(const ApiRequest& req, const Target& t, const Acce
   recordUpdate(managed, nullptr, obj, ctx);
   commit(type, key, std::move(stored), std::move(managed));
   if (type.kind == "CustomResourceDefinition") {
-    crdsToEstablish_[name] = clock_->now() + options_.crdEstablishDelay;
+    // Served at once (answering 429 until its storage is ready), Established a little later.
+    auto establishAt = clock_->now() + options_.crdEstablishDelay;
+    crdsToEstablish_[name] = establishAt;
+    registerCrd(obj);
+    for (const auto& ct : customByCrd_[name]) {
+      storageReadyAt_[ct->storageKey] = establishAt + options_.crdStorageInitDelay;
+    }
     cv_.notify_all();
   }
   if (obj["metadata"].contains("ownerReferences")) {

@@ -148,6 +148,8 @@ http::ServerResponse HttpFace::serve(http::ServerRequest& request) {
     req.user = "system:anonymous";
   } else if (token == token_.reveal()) {
     req.user = "system:admin";
+  } else if (api_.acceptsToken(token)) {
+    req.user = "system:serviceaccount";
   } else {
     return jsonResponse(401, {{"kind", "Status"},
                               {"apiVersion", "v1"},

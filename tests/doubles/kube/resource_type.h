@@ -71,8 +71,9 @@ struct ResourceType {
   std::string groupVersion() const { return group.empty() ? version : group + "/" + version; }
   // "databasetokens.tokens.influxdb.dev" / "configmaps"
   Qualified resource() const { return {group, plural}; }
-  // "DatabaseToken.tokens.influxdb.dev" / "Secret"
-  Qualified kindName() const { return {group, kind}; }
+  // "DatabaseToken.tokens.influxdb.dev" / "Secret"; events.k8s.io Events validate as the
+  // internal (core) Event and are named without a group.
+  Qualified kindName() const { return {kind == "Event" ? "" : group, kind}; }
 };
 
 using ResourceTypePtr = std::shared_ptr<const ResourceType>;

@@ -1,5 +1,6 @@
-#include "kube/protobuf_decode.h"
+#include "kube/protobuf_codec.h"
 
+#include <algorithm>
 #include <map>
 
 #include "common/time_format.h"
@@ -99,6 +100,27 @@ const std::map<std::string, Schema>& schemas() {
         {6, "strategy", F::kString},
         {7, "preferredHolder", F::kString}}},
       {"EventSource", {{1, "component", F::kString}, {2, "host", F::kString}}},
+      {"ListMeta",
+       {{1, "selfLink", F::kString},
+        {2, "resourceVersion", F::kString},
+        {3, "continue", F::kString},
+        {4, "remainingItemCount", F::kInt}}},
+      {"StatusCause",
+       {{1, "reason", F::kString}, {2, "message", F::kString}, {3, "field", F::kString}}},
+      {"StatusDetails",
+       {{1, "name", F::kString},
+        {2, "group", F::kString},
+        {3, "kind", F::kString},
+        {4, "causes", F::kMessage, "StatusCause", true},
+        {5, "retryAfterSeconds", F::kInt},
+        {6, "uid", F::kString}}},
+      {"Status",
+       {{1, "metadata", F::kMessage, "ListMeta"},
+        {2, "status", F::kString},
+        {3, "message", F::kString},
+        {4, "reason", F::kString},
+        {5, "details", F::kMessage, "StatusDetails"},
+        {6, "code", F::kInt}}},
       {"Event",
        {{1, "metadata", F::kMessage, "ObjectMeta"},
         {2, "involvedObject", F::kMessage, "ObjectReference"},
@@ -305,7 +327,154 @@ bool decodeMessage(std::string_view data, const std::string& type, json& out, st
   return true;
 }
 
+void putVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out += static_cast<char>((v & 0x7F) | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+}
+
+void putTag(std::string& out, int number, int wire) {
+  putVarint(out, (static_cast<uint64_t>(number) << 3) | static_cast<uint64_t>(wire));
+}
+
+void putBytes(std::string& out, int number, std::string_view data) {
+  putTag(out, number, 2);
+  putVarint(out, data.size());
+  out.append(data);
+}
+
+std::string encodeMessage(const json& value, const std::string& type);
+
+std::string encodeTime(const std::string& text) {
+  std::string out;
+  auto t = common::parseRfc3339(text);
+  if (!t) {
+    return out;
+  }
+  auto since = t->time_since_epoch();
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since);
+  auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(since - seconds);
+  putTag(out, 1, 0);
+  putVarint(out, static_cast<uint64_t>(seconds.count()));
+  if (nanos.count() != 0) {
+    putTag(out, 2, 0);
+    putVarint(out, static_cast<uint64_t>(nanos.count()));
+  }
+  return out;
+}
+
+void encodeField(std::string& out, const Field& f, const json& v) {
+  switch (f.type) {
+    case F::kString:
+      if (v.is_string()) {
+        putBytes(out, f.number, v.get<std::string>());
+      }
+      break;
+    case F::kBytes:
+      if (v.is_string()) {
+        putBytes(out, f.number, base64Decode(v.get<std::string>()).value_or(""));
+      }
+      break;
+    case F::kInt:
+      if (v.is_number()) {
+        putTag(out, f.number, 0);
+        putVarint(out, static_cast<uint64_t>(v.get<int64_t>()));
+      }
+      break;
+    case F::kBool:
+      if (v.is_boolean()) {
+        putTag(out, f.number, 0);
+        putVarint(out, v.get<bool>() ? 1 : 0);
+      }
+      break;
+    case F::kTime:
+    case F::kMicroTime:
+      if (v.is_string()) {
+        putBytes(out, f.number, encodeTime(v.get<std::string>()));
+      }
+      break;
+    case F::kMessage:
+      if (v.is_object()) {
+        putBytes(out, f.number, encodeMessage(v, f.message));
+      }
+      break;
+    case F::kStringMap:
+    case F::kBytesMap:
+      if (v.is_object()) {
+        for (auto it = v.begin(); it != v.end(); ++it) {
+          std::string entry;
+          putBytes(entry, 1, it.key());
+          std::string value = it->is_string() ? it->get<std::string>() : "";
+          if (f.type == F::kBytesMap) {
+            value = base64Decode(value).value_or("");
+          }
+          putBytes(entry, 2, value);
+          putBytes(out, f.number, entry);
+        }
+      }
+      break;
+  }
+}
+
+std::string encodeMessage(const json& value, const std::string& type) {
+  std::string out;
+  auto it = schemas().find(type);
+  if (it == schemas().end() || !value.is_object()) {
+    return out;
+  }
+  std::vector<Field> fields = it->second;
+  std::sort(fields.begin(), fields.end(),
+            [](const Field& a, const Field& b) { return a.number < b.number; });
+  for (const auto& f : fields) {
+    auto v = value.find(f.name);
+    if (v == value.end() || v->is_null()) {
+      continue;
+    }
+    if (f.repeated && v->is_array()) {
+      for (const auto& item : *v) {
+        encodeField(out, f, item);
+      }
+    } else {
+      encodeField(out, f, *v);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+bool protobufKnows(const std::string& kind) {
+  std::string base = kind;
+  if (base.size() > 4 && base.substr(base.size() - 4) == "List") {
+    base = base.substr(0, base.size() - 4);
+  }
+  return schemas().count(base) > 0 && base != "ObjectMeta" && base != "ListMeta";
+}
+
+std::string encodeKubernetesProtobuf(const json& object) {
+  std::string kind = object.value("kind", "");
+  std::string raw;
+  if (kind.size() > 4 && kind.substr(kind.size() - 4) == "List" && kind != "List") {
+    std::string item = kind.substr(0, kind.size() - 4);
+    putBytes(raw, 1, encodeMessage(object.value("metadata", json::object()), "ListMeta"));
+    for (const auto& i : object.value("items", json::array())) {
+      putBytes(raw, 2, encodeMessage(i, item));
+    }
+  } else {
+    raw = encodeMessage(object, kind);
+  }
+  std::string typeMeta;
+  putBytes(typeMeta, 1, object.value("apiVersion", ""));
+  putBytes(typeMeta, 2, kind);
+  std::string unknown;
+  putBytes(unknown, 1, typeMeta);
+  putBytes(unknown, 2, raw);
+  putBytes(unknown, 3, "");
+  putBytes(unknown, 4, "");
+  return std::string("k8s\0", 4) + unknown;
+}
 
 std::optional<nlohmann::json> decodeKubernetesProtobuf(std::string_view body, std::string& error) {
   static constexpr std::string_view kMagic("k8s\0", 4);
