@@ -115,9 +115,8 @@ HttpTokenClient::HttpTokenClient(HttpTokenClientOptions options,
     : options_(std::move(options)),
       transport_(std::move(transport)),
       tokensPath_(std::move(tokensPath)),
-      tokenFile_(options_.managementTokenFile,
-                 options_.redactor ? options_.redactor : std::make_shared<common::Redactor>()),
       redactor_(options_.redactor ? options_.redactor : std::make_shared<common::Redactor>()),
+      tokenFile_(options_.managementTokenFile, redactor_),
       clock_(options_.clock != nullptr ? *options_.clock : realClock_),
       sleeper_(options_.sleeper != nullptr ? *options_.sleeper : realSleeper_),
       log_(options_.logger.named("influx")) {}
@@ -173,7 +172,7 @@ Result<http::ClientResponse> HttpTokenClient::exchange(Operation op, http::Clien
         return answer;
       }
       failure = statusFromResponse(op, status, answer->headers, answer->body, clock_);
-      retryable = status == 429 || (idempotent && status >= 500 && status <= 599);
+      retryable = idempotent && (status == 429 || (status >= 500 && status <= 599));
       if (!idempotent && status >= 500 && status <= 599) {
         Status unknown = createMayHaveHappened(failure.message());
         if (failure.retryAfter()) {

@@ -2,7 +2,8 @@
 // /api/v0/tokens and Cloud Dedicated /api/v0/accounts/{a}/clusters/{c}/tokens). Owns the
 // request/answer mapping, the management token (re-read from its file), and the retry policy:
 // GET, PATCH and DELETE are retried with backoff on connection errors, timeouts, 429 and 5xx; a
-// POST is resent only when it certainly never reached the server (or was refused with 429).
+// POST is resent only when it certainly never reached the server. A POST answered 429 comes back
+// as Unavailable (refused, nothing created), one answered 5xx as OutcomeUnknown.
 #pragma once
 
 #include <chrono>
@@ -92,8 +93,8 @@ class HttpTokenClient final : public TokenClient {
   HttpTokenClientOptions options_;
   std::unique_ptr<http::Transport> transport_;
   std::string tokensPath_;
+  std::shared_ptr<common::Redactor> redactor_;  // scrubs the management token from error texts
   TokenFile tokenFile_;
-  std::shared_ptr<common::Redactor> redactor_;
   common::RealClock realClock_;
   common::RealSleeper realSleeper_;
   const common::Clock& clock_;
