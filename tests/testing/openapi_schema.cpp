@@ -176,8 +176,10 @@ std::vector<OpenApiDocument::Operation> OpenApiDocument::operations(
   return out;
 }
 
-std::optional<OpenApiDocument::Match> OpenApiDocument::find(
-    const std::string& method, const std::string& path, std::vector<std::string>& errors) const {
+std::optional<OpenApiDocument::Match> OpenApiDocument::find(const std::string& method,
+                                                            const std::string& path,
+                                                            std::vector<std::string>& errors,
+                                                            bool checkParams) const {
   if (path.compare(0, serverPath_.size(), serverPath_) != 0) {
     errors.push_back(path + " is not under the server path " + serverPath_);
     return std::nullopt;
@@ -207,8 +209,8 @@ std::optional<OpenApiDocument::Match> OpenApiDocument::find(
     }
     m.templatePath = templatePath;
     m.op = &*op;
-    // Path parameters against their schemas.
-    if (op->contains("parameters")) {
+    // Path parameters against their schemas: part of the request.
+    if (checkParams && op->contains("parameters")) {
       for (const auto& p : (*op)["parameters"]) {
         const json& param = resolve(p);
         if (param.value("in", "") != "path") {
@@ -231,7 +233,7 @@ std::vector<std::string> OpenApiDocument::checkRequest(const std::string& method
                                                        const std::string& path,
                                                        const std::string& body) const {
   std::vector<std::string> errors;
-  auto m = find(method, path, errors);
+  auto m = find(method, path, errors, true);
   if (!m) {
     return errors;
   }
@@ -257,7 +259,7 @@ std::vector<std::string> OpenApiDocument::checkResponse(const std::string& metho
                                                         const std::string& path, int status,
                                                         const std::string& body) const {
   std::vector<std::string> errors;
-  auto m = find(method, path, errors);
+  auto m = find(method, path, errors, false);
   if (!m) {
     return errors;
   }

@@ -49,7 +49,7 @@ class OpenApiDocument {
     std::vector<std::pair<std::string, std::string>> params;
   };
   std::optional<Match> find(const std::string& method, const std::string& path,
-                            std::vector<std::string>& errors) const;
+                            std::vector<std::string>& errors, bool checkParams) const;
   const nlohmann::json& resolve(const nlohmann::json& node) const;
   void check(const nlohmann::json& schema, const nlohmann::json& value, const std::string& where,
              std::vector<std::string>& errors, int depth) const;
