@@ -142,6 +142,8 @@ class BeastFaultFront final : public FaultFront {
         continue;
       }
       reapLocked();
+      // Without it, an answer written in two pieces waits for the peer's delayed ACK (40 ms).
+      socket.set_option(tcp::no_delay(true), ec);
       auto conn = std::make_unique<Connection>();
       Connection* raw = conn.get();
       raw->track(socket.native_handle());
@@ -202,6 +204,7 @@ class BeastFaultFront final : public FaultFront {
         if (ec || !conn.track(backend->native_handle())) {
           break;
         }
+        backend->set_option(tcp::no_delay(true), ec);
       }
       bhttp::write(*backend, request, ec);
       if (ec) {

@@ -238,6 +238,7 @@ TEST_CASE(
   }
   SECTION("the answer timed out after the server created the token") {
     h.transport->failNext(common::Status(Code::kDeadlineExceeded, "timed out"), 1, true);
+    CHECK(h.api->tokens().empty());
   }
   SECTION("the answer was cut halfway") {
     Fault fault;
