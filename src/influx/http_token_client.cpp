@@ -76,7 +76,7 @@ Result<std::pair<http::Url, std::string>> checkOptions(const HttpTokenClientOpti
 
 }  // namespace
 
-Result<std::unique_ptr<HttpTokenClient>> HttpTokenClient::create(HttpTokenClientOptions options) {
+Result<std::unique_ptr<HttpTokenClient>> HttpTokenClient::make(HttpTokenClientOptions options) {
   auto checked = checkOptions(options);
   if (!checked.ok()) {
     return checked.status();
@@ -91,10 +91,10 @@ Result<std::unique_ptr<HttpTokenClient>> HttpTokenClient::create(HttpTokenClient
   if (!transport.ok()) {
     return transport.status();
   }
-  return create(std::move(options), std::move(transport).value());
+  return make(std::move(options), std::move(transport).value());
 }
 
-Result<std::unique_ptr<HttpTokenClient>> HttpTokenClient::create(
+Result<std::unique_ptr<HttpTokenClient>> HttpTokenClient::make(
     HttpTokenClientOptions options, std::unique_ptr<http::Transport> transport) {
   auto checked = checkOptions(options);
   if (!checked.ok()) {

@@ -66,10 +66,10 @@ class HttpTokenClient final : public TokenClient {
   // Checks the options (URL, https unless allowed, Dedicated ids, a readable non-empty token
   // file, a readable CA file) and builds the cpprestsdk transport. InvalidArgument or
   // FailedPrecondition with one clear sentence when something is wrong.
-  static common::Result<std::unique_ptr<HttpTokenClient>> create(HttpTokenClientOptions options);
+  static common::Result<std::unique_ptr<HttpTokenClient>> make(HttpTokenClientOptions options);
   // The same checks, over a transport the caller provides (tests, the in-process double). The
   // transport's base URL must be the origin of options.url.
-  static common::Result<std::unique_ptr<HttpTokenClient>> create(
+  static common::Result<std::unique_ptr<HttpTokenClient>> make(
       HttpTokenClientOptions options, std::unique_ptr<http::Transport> transport);
 
   common::Result<std::vector<Token>> list() override;

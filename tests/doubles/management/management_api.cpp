@@ -2,6 +2,7 @@
 
 #include "common/time_format.h"
 #include "http/url.h"
+#include "management/answers.h"
 
 namespace dbtoken::doubles::management {
 namespace {
@@ -9,26 +10,6 @@ namespace {
 using common::Code;
 using common::Status;
 using nlohmann::json;
-
-constexpr std::string_view kControlPrefix = "/_double/";
-
-http::ServerResponse jsonResponse(int status, const json& body) {
-  http::ServerResponse r;
-  r.status = status;
-  r.headers.set("Content-Type", "application/json");
-  r.body = body.dump();
-  return r;
-}
-
-http::ServerResponse errorResponse(int status, const std::string& message) {
-  return jsonResponse(status, json{{"code", status}, {"message", message}});
-}
-
-http::ServerResponse noContent() {
-  http::ServerResponse r;
-  r.status = 204;
-  return r;
-}
 
 std::vector<std::string> splitPath(const std::string& path) {
   std::vector<std::string> out;
@@ -56,22 +37,6 @@ bool isUuid(const std::string& s) {
     }
   }
   return true;
-}
-
-std::optional<std::string> bearer(const http::ServerRequest& request, bool allowTokenScheme) {
-  auto h = request.headers.get("Authorization");
-  if (!h) {
-    return std::nullopt;
-  }
-  for (std::string_view scheme : {"Bearer ", "Token "}) {
-    if (scheme == "Token " && !allowTokenScheme) {
-      continue;
-    }
-    if (h->size() > scheme.size() && h->compare(0, scheme.size(), scheme) == 0) {
-      return h->substr(scheme.size());
-    }
-  }
-  return std::nullopt;
 }
 
 // The API's validation of a permission list; the message names the field.
@@ -150,49 +115,6 @@ void ManagementApi::clearFaults() {
 void ManagementApi::setManagementToken(std::string token) {
   std::lock_guard lk(mu_);
   managementToken_ = std::move(token);
-}
-
-std::vector<CallRecord> ManagementApi::calls() const {
-  std::lock_guard lk(mu_);
-  return calls_;
-}
-
-void ManagementApi::clearCalls() {
-  std::lock_guard lk(mu_);
-  calls_.clear();
-}
-
-json ManagementApi::callsJson() const {
-  json out = json::array();
-  for (const auto& c : calls()) {
-    out.push_back({{"method", c.method},
-                   {"path", c.path},
-                   {"status", c.status},
-                   {"time", common::formatRfc3339Millis(c.time)},
-                   {"fault", c.fault}});
-  }
-  return out;
-}
-
-std::vector<StoredToken> ManagementApi::tokens() const {
-  std::lock_guard lk(mu_);
-  return store_.all();
-}
-
-json ManagementApi::stateDump() const {
-  std::lock_guard lk(mu_);
-  return json{{"tokens", store_.dump()},
-              {"behaviour", toJson(behaviour_)},
-              {"accountId", accountId_},
-              {"clusterId", clusterId_},
-              {"faults", faults_.size()}};
-}
-
-DataPlaneAnswer ManagementApi::authorize(std::string_view accessToken, std::string_view database,
-                                         bool write) const {
-  std::lock_guard lk(mu_);
-  return store_.authorize(accessToken, database, write, clock_.wallNow(),
-                          behaviour_.activationDelay);
 }
 
 void ManagementApi::setObserver(std::function<void(const Exchange&)> observer) {
@@ -461,96 +383,6 @@ http::ServerResponse ManagementApi::updateToken(const Route& route, const std::s
     t->permissions = *newPermissions;  // replaces the list, as documented
   }
   return jsonResponse(200, tokenJson(route, *t));
-}
-
-http::ServerResponse ManagementApi::serveDataPlane(const http::ServerRequest& request, bool write) {
-  if ((write && request.method != "POST") ||
-      (!write && request.method != "GET" && request.method != "POST")) {
-    return errorResponse(405, "method not allowed");
-  }
-  auto token = bearer(request, true);
-  auto db = http::Query::parse(request.rawQuery).get("db");
-  if (!db || db->empty()) {
-    return errorResponse(400, "missing db parameter");
-  }
-  DataPlaneAnswer answer = token ? authorize(*token, *db, write) : DataPlaneAnswer::kUnknownToken;
-  http::ServerResponse r;
-  switch (answer) {
-    case DataPlaneAnswer::kAllowed:
-      if (write) {
-        return noContent();
-      }
-      return jsonResponse(200, json::array());
-    case DataPlaneAnswer::kDenied:
-      r = errorResponse(403, "forbidden");
-      break;
-    default:
-      r = errorResponse(401, "unauthorized");
-      break;
-  }
-  // Real servers don't say why; tests want to know.
-  r.headers.set("X-Double-Reason", dataPlaneAnswerName(answer));
-  return r;
-}
-
-http::ServerResponse ManagementApi::serveControl(http::ServerRequest& request) {
-  {
-    std::lock_guard lk(mu_);
-    auto token = bearer(request, false);
-    if (!token || *token != managementToken_) {
-      return errorResponse(401, "unauthorized");
-    }
-  }
-  std::string what = request.path.substr(kControlPrefix.size());
-  const std::string& method = request.method;
-  json body = json::parse(request.body.empty() ? "null" : request.body, nullptr, false);
-  if (what == "state" && method == "GET") {
-    return jsonResponse(200, stateDump());
-  }
-  if (what == "calls" && method == "GET") {
-    return jsonResponse(200, callsJson());
-  }
-  if (what == "calls" && method == "DELETE") {
-    clearCalls();
-    return noContent();
-  }
-  if (what == "behaviour" && method == "GET") {
-    return jsonResponse(200, toJson(behaviour()));
-  }
-  if (what == "behaviour" && method == "PUT") {
-    Behaviour b = behaviour();
-    if (auto s = applyJson(b, body); !s.isOk()) {
-      return errorResponse(400, s.message());
-    }
-    setBehaviour(b);
-    return jsonResponse(200, toJson(b));
-  }
-  if (what == "faults" && method == "POST") {
-    std::vector<json> items = body.is_array() ? body.get<std::vector<json>>() : std::vector{body};
-    for (const auto& item : items) {
-      auto fault = faultFromJson(item);
-      if (!fault.ok()) {
-        return errorResponse(400, fault.status().message());
-      }
-      if (auto s = addFault(std::move(fault).value()); !s.isOk()) {
-        return errorResponse(400, s.message());
-      }
-    }
-    return noContent();
-  }
-  if (what == "faults" && method == "DELETE") {
-    clearFaults();
-    return noContent();
-  }
-  if (what == "management-token" && method == "PUT") {
-    if (!body.is_object() || !body.contains("token") || !body["token"].is_string() ||
-        body["token"].get<std::string>().empty()) {
-      return errorResponse(400, "body must be {\"token\": \"<new management token>\"}");
-    }
-    setManagementToken(body["token"].get<std::string>());
-    return noContent();
-  }
-  return errorResponse(404, "no such control endpoint");
 }
 
 }  // namespace dbtoken::doubles::management

@@ -106,7 +106,7 @@ TEST_CASE("management-api-double: prints its URLs when ready, serves, and stops 
   o.clusterId = ready["clusterId"];
   o.caFile = ready["caFile"].get<std::string>();
   o.managementTokenFile = tokenFile;
-  auto client = influx::HttpTokenClient::create(o);
+  auto client = influx::HttpTokenClient::make(o);
   REQUIRE(client.ok());
   auto created = (*client)->create(influx::CreateRequest{"from a process", {}, std::nullopt});
   REQUIRE(created.ok());

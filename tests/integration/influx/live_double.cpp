@@ -62,7 +62,7 @@ common::Result<std::unique_ptr<influx::HttpTokenClient>> LiveDouble::client(
   if (adjust) {
     adjust(o);
   }
-  return influx::HttpTokenClient::create(std::move(o));
+  return influx::HttpTokenClient::make(std::move(o));
 }
 
 int LiveDouble::writeStatus(const common::Secret& accessToken, const std::string& database) {

@@ -76,7 +76,7 @@ TEST_CASE(
   o.caFile = (dir / "ca.crt").string();
   o.managementTokenFile = tokenFile;
   o.sleeper = &sleeper;
-  auto client = influx::HttpTokenClient::create(o);
+  auto client = influx::HttpTokenClient::make(o);
   REQUIRE(client.ok());
   auto created = (*client)->create(CreateRequest{"nobody home", {}, std::nullopt});
   CHECK(created.status().code() == Code::kUnavailable);

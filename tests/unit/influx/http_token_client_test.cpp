@@ -61,7 +61,7 @@ struct Harness {
     options.observer = [this](const influx::AttemptRecord& r) { attempts.push_back(r); };
     auto t = std::make_unique<InProcessTransport>(api->handler());
     transport = t.get();
-    auto c = HttpTokenClient::create(options, std::move(t));
+    auto c = HttpTokenClient::make(options, std::move(t));
     REQUIRE(c.ok());
     client = std::move(c).value();
   }
@@ -422,7 +422,7 @@ TEST_CASE("HttpTokenClient: bad configuration is refused with one clear sentence
       auto options = h.options;
       row.change(options);
       auto c =
-          HttpTokenClient::create(options, std::make_unique<InProcessTransport>(h.api->handler()));
+          HttpTokenClient::make(options, std::make_unique<InProcessTransport>(h.api->handler()));
       CHECK(c.status().code() == row.code);
       CHECK_THAT(c.status().message(), Catch::Contains(row.mentions));
     }
@@ -430,7 +430,7 @@ TEST_CASE("HttpTokenClient: bad configuration is refused with one clear sentence
   SECTION("an empty token file is refused without showing anything of it") {
     h.writeToken("   ");
     auto c =
-        HttpTokenClient::create(h.options, std::make_unique<InProcessTransport>(h.api->handler()));
+        HttpTokenClient::make(h.options, std::make_unique<InProcessTransport>(h.api->handler()));
     CHECK(c.status().code() == Code::kFailedPrecondition);
     CHECK_THAT(c.status().message(), Catch::Contains("is empty"));
   }
