@@ -147,13 +147,13 @@ TEST_CASE(
   testing::LiveDouble live;
   auto slowFault = [](const char* method) {
     Fault f = fault(method, FaultKind::kDelay);
-    f.latency = std::chrono::milliseconds(400);
+    f.latency = std::chrono::milliseconds(700);
     return f;
   };
   auto patient = live.client(influx::UrlShape::kClustered,
-                             [](auto& o) { o.timeout = std::chrono::milliseconds(150); });
+                             [](auto& o) { o.timeout = std::chrono::milliseconds(250); });
   auto single = live.client(influx::UrlShape::kClustered, [](auto& o) {
-    o.timeout = std::chrono::milliseconds(150);
+    o.timeout = std::chrono::milliseconds(250);
     o.retry.maxAttempts = 1;
   });
   REQUIRE(patient.ok());
