@@ -20,30 +20,52 @@ using common::Result;
 using common::Status;
 namespace client = web::http::client;
 
-// Maps a cpprest failure to a Status. `sent` says whether the request may have reached the
-// server: a refused or unresolvable connection never did.
-Status classify(const std::exception& e, const std::string& what) {
+// Where a failure happened. Before the request is written nothing can have reached the server.
+enum class Phase { kRequest, kStream };
+
+// cpprestsdk reports the stage that failed only in the exception text (the error code of a
+// refused connection and of a broken pipe while writing are both mapped to EHOSTUNREACH), so the
+// stage is read from the messages its asio client uses for the steps before anything is written.
+bool failedBeforeSending(const std::string& msg) {
+  for (const char* stage :
+       {"Error resolving address", "Failed to resolve address",
+        "Failed to connect to any resolved endpoint", "Error in SSL handshake"}) {
+    if (msg.find(stage) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Maps a cpprest failure to a Status following the rule documented in transport.h.
+Status classify(const std::exception& e, const std::string& what, Phase phase) {
+  if (dynamic_cast<const pplx::task_canceled*>(&e) != nullptr) {
+    return Status(Code::kCancelled, what + ": cancelled");
+  }
   std::string msg = e.what();
-  if (auto* he = dynamic_cast<const web::http::http_exception*>(&e)) {
-    auto ec = he->error_code();
-    if (ec == std::errc::timed_out) {
-      return Status(Code::kDeadlineExceeded, what + ": timed out");
-    }
-    if (ec.value() == ECONNREFUSED || ec.value() == EHOSTUNREACH || ec.value() == ENETUNREACH) {
-      return Status(Code::kUnavailable, what + ": connection refused");
-    }
-    if (msg.find("SSL") != std::string::npos || msg.find("handshake") != std::string::npos) {
+  auto* he = dynamic_cast<const web::http::http_exception*>(&e);
+  bool timedOut = he != nullptr && he->error_code() == std::errc::timed_out;
+  if (phase == Phase::kStream) {
+    return Status(Code::kUnavailable,
+                  what + (timedOut ? ": stream timed out" : ": stream broke: " + msg));
+  }
+  if (he != nullptr && failedBeforeSending(msg)) {
+    if (msg.find("SSL") != std::string::npos) {
       unsigned long err = ERR_peek_last_error();
       std::string detail = err != 0 ? ERR_error_string(err, nullptr) : "";
       return Status(Code::kUnavailable,
                     what + ": TLS handshake failed (certificate not trusted, wrong host name, " +
-                        "or no client certificate)" + (detail.empty() ? "" : ": " + detail));
+                        "or no client certificate)" + (detail.empty() ? "" : ": " + detail) +
+                        "; the request was not sent");
     }
+    return Status(Code::kUnavailable, what + ": " + (timedOut ? "timed out connecting" : msg) +
+                                          "; the request was not sent");
   }
-  if (dynamic_cast<const pplx::task_canceled*>(&e) != nullptr) {
-    return Status(Code::kCancelled, what + ": cancelled");
+  if (timedOut) {
+    return Status(Code::kDeadlineExceeded, what + ": timed out waiting for the answer");
   }
-  return Status(Code::kUnavailable, what + ": " + msg);
+  return Status(Code::kOutcomeUnknown,
+                what + ": connection lost before the answer arrived (" + msg + ")");
 }
 
 class CpprestStream final : public ResponseStream {
@@ -74,7 +96,7 @@ class CpprestStream final : public ResponseStream {
       if (cts_.get_token().is_canceled()) {
         return Status(Code::kCancelled, "stream cancelled");
       }
-      return classify(e, "reading stream");
+      return classify(e, "reading stream", Phase::kStream);
     }
   }
 
@@ -112,8 +134,9 @@ class CpprestTransport final : public Transport {
     std::string what = request.method + " " + redactTarget(request.target);
     try {
       std::shared_ptr<client::http_client> c = client_;
-      if (request.timeout && *request.timeout != options_.timeout) {
-        c = makeClient(*request.timeout);
+      if (!request.idempotent || (request.timeout && *request.timeout != options_.timeout)) {
+        // A client of its own has an empty connection pool: the request gets a new connection.
+        c = makeClient(request.timeout.value_or(options_.timeout));
       }
       web::http::http_response resp = c->request(*req).get();
       ClientResponse out;
@@ -125,7 +148,7 @@ class CpprestTransport final : public Transport {
       out.body.assign(body.begin(), body.end());
       return out;
     } catch (const std::exception& e) {
-      return classify(e, what);
+      return classify(e, what, Phase::kRequest);
     }
   }
 
@@ -145,7 +168,7 @@ class CpprestTransport final : public Transport {
       return std::unique_ptr<ResponseStream>(
           std::make_unique<CpprestStream>(std::move(resp), std::move(cts), std::move(headers)));
     } catch (const std::exception& e) {
-      return classify(e, what);
+      return classify(e, what, Phase::kRequest);
     }
   }
 

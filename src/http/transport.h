@@ -1,8 +1,8 @@
 // Transport: the client side of HTTP as an interface, so Kubernetes and Management API clients
 // can be faked in tests. The cpprestsdk implementation handles TLS (CA bundle, client
 // certificates), bearer tokens fetched per request (token files rotate), timeouts, streamed
-// bodies and cancellation. Failures come back as Status: connection problems and timeouts are
-// Unavailable/DeadlineExceeded with whether the request may have reached the server.
+// bodies and cancellation. Any HTTP answer, whatever its status, is a ClientResponse; a failure
+// to get one is a Status whose code says whether the request may have reached the server.
 #pragma once
 
 #include <chrono>
@@ -23,6 +23,11 @@ struct ClientRequest {
   Headers headers;
   std::optional<std::string> body;                   // absent: no body and no Content-Type
   std::optional<std::chrono::milliseconds> timeout;  // overrides the transport's default
+  // false for a request that must never be sent twice (a POST that creates something). It then
+  // goes out on a new connection that is never reused: cpprestsdk silently re-sends a request
+  // whose pooled connection the server closed before answering, which for a create would
+  // create twice.
+  bool idempotent = true;
 };
 
 struct ClientResponse {
@@ -65,6 +70,19 @@ struct TransportOptions {
   std::string userAgent = "influxdb-token-operator";
 };
 
+// How send() and openStream() report a request that got no HTTP answer:
+//   Unavailable       the request certainly never reached the server: the name did not
+//                     resolve, the connection was refused or unreachable, or the TLS handshake
+//                     failed (all before a byte of the request was written).
+//   DeadlineExceeded  the timeout ran out after the connection was made: the server may have
+//                     received and acted on the request.
+//   OutcomeUnknown    the connection broke after the request was (partly) written and before
+//                     the whole answer arrived (reset, closed, truncated): the server may have
+//                     acted on it.
+//   Cancelled         the caller cancelled it.
+// Only Unavailable makes it safe to resend a non-idempotent request. Errors while reading an
+// already answered stream (ResponseStream::readLine) are Unavailable: the request was served.
+// Messages never contain the bearer token.
 class Transport {
  public:
   virtual ~Transport() = default;

@@ -135,3 +135,36 @@ TEST_CASE("Transport: a refused connection is Unavailable") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == Code::kUnavailable);
 }
+
+TEST_CASE("Transport: a refused connection says the request was not sent") {
+  auto server = startServer({}, [](ServerRequest&) { return ServerResponse{}; });
+  REQUIRE(server.ok());
+  std::string url = (*server)->url();
+  (*server)->stop();
+  auto c = client(url);
+  ClientRequest req;
+  req.method = "POST";
+  req.target = "/";
+  req.body = "{}";
+  req.idempotent = false;
+  auto r = c->send(req);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Code::kUnavailable);
+  CHECK(r.status().message().find("not sent") != std::string::npos);
+}
+
+TEST_CASE(
+    "Transport: an answer slower than the timeout is DeadlineExceeded (it may have arrived)") {
+  auto server = startServer({}, [](ServerRequest&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    return ServerResponse{};
+  });
+  REQUIRE(server.ok());
+  auto c = client((*server)->url());
+  ClientRequest req;
+  req.target = "/slow";
+  req.timeout = std::chrono::milliseconds(50);
+  auto r = c->send(req);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Code::kDeadlineExceeded);
+}
