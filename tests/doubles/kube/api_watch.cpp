@@ -185,10 +185,16 @@ bool ApiServer::deliver(Watcher& w, const HistoryEvent& ev) {
 // the watch times out (none when the whole watch is shorter than that).
 common::Clock::SteadyTime ApiServer::nextBookmarkTime(const Watcher& w,
                                                       common::Clock::SteadyTime now) const {
-  auto beforeEnd = w.deadline - std::chrono::seconds(2);
+  auto next = common::Clock::SteadyTime::max();
   auto periodic = now + options_.bookmarkInterval;
-  auto next = std::min(beforeEnd, periodic);
-  return next > now ? next : common::Clock::SteadyTime::max();
+  if (periodic < w.deadline) {
+    next = periodic;
+  }
+  auto beforeEnd = w.deadline - std::chrono::seconds(2);
+  if (beforeEnd > now && beforeEnd < next) {
+    next = beforeEnd;
+  }
+  return next;
 }
 
 void ApiServer::tickWatches() {
