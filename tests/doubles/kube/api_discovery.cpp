@@ -11,6 +11,7 @@
 namespace dbtoken::kubedouble {
 
 using nlohmann::json;
+using ojson = nlohmann::ordered_json;
 
 namespace {
 
@@ -101,12 +102,12 @@ std::string schemaPrefix(const ResourceType& t) {
   return "io.k8s.api." + g + "." + t.version;
 }
 
-json resourceEntry(const ResourceType& t) {
-  json r = {{"name", t.plural},
-            {"singularName", t.singular},
-            {"namespaced", t.namespaced},
-            {"kind", t.kind},
-            {"verbs", t.verbs}};
+ojson resourceEntry(const ResourceType& t) {
+  ojson r = {{"name", t.plural},
+             {"singularName", t.singular},
+             {"namespaced", t.namespaced},
+             {"kind", t.kind},
+             {"verbs", t.verbs}};
   if (!t.shortNames.empty()) {
     r["shortNames"] = t.shortNames;
   }
@@ -117,8 +118,8 @@ json resourceEntry(const ResourceType& t) {
   return r;
 }
 
-json subresourceEntry(const ResourceType& t, const std::string& sub,
-                      const std::vector<std::string>& verbs) {
+ojson subresourceEntry(const ResourceType& t, const std::string& sub,
+                       const std::vector<std::string>& verbs) {
   return {{"name", t.plural + "/" + sub},
           {"singularName", ""},
           {"namespaced", t.namespaced},
@@ -126,21 +127,21 @@ json subresourceEntry(const ResourceType& t, const std::string& sub,
           {"verbs", verbs}};
 }
 
-json aggregatedEntry(const ResourceType& t) {
-  json kind = {
+ojson aggregatedEntry(const ResourceType& t) {
+  ojson kind = {
       {"group", t.custom ? t.group : ""}, {"version", t.custom ? t.version : ""}, {"kind", t.kind}};
-  json r = {{"resource", t.plural},
-            {"responseKind", kind},
-            {"scope", t.namespaced ? "Namespaced" : "Cluster"},
-            {"singularResource", t.singular},
-            {"verbs", t.verbs}};
+  ojson r = {{"resource", t.plural},
+             {"responseKind", kind},
+             {"scope", t.namespaced ? "Namespaced" : "Cluster"},
+             {"singularResource", t.singular},
+             {"verbs", t.verbs}};
   if (!t.shortNames.empty()) {
     r["shortNames"] = t.shortNames;
   }
   if (!t.categories.empty()) {
     r["categories"] = t.categories;
   }
-  json subs = json::array();
+  ojson subs = json::array();
   if (t.kind == "Namespace") {
     subs.push_back({{"subresource", "finalize"}, {"responseKind", kind}, {"verbs", {"update"}}});
   }
@@ -161,10 +162,20 @@ json aggregatedEntry(const ResourceType& t) {
   return r;
 }
 
+// Discovery documents keep the field order of the Go structs they mirror, as clients that print
+// them raw (kubectl get --raw) show.
+ApiResponse orderedResponse(int status, const ojson& body) {
+  ApiResponse r;
+  r.status = status;
+  r.contentType = "application/json";
+  r.body = body.dump();
+  return r;
+}
+
 }  // namespace
 
-json ApiServer::groupVersionResources(const std::string& group, const std::string& version,
-                                      bool aggregated) const {
+ojson ApiServer::groupVersionResources(const std::string& group, const std::string& version,
+                                       bool aggregated) const {
   std::vector<ResourceTypePtr> types;
   for (const auto& t : builtins_) {
     if (t->group == group && t->version == version) {
@@ -182,7 +193,7 @@ json ApiServer::groupVersionResources(const std::string& group, const std::strin
   std::sort(types.begin(), types.end(), [](const ResourceTypePtr& a, const ResourceTypePtr& b) {
     return a->plural < b->plural;
   });
-  json out = json::array();
+  ojson out = json::array();
   for (const auto& t : types) {
     if (aggregated) {
       out.push_back(aggregatedEntry(*t));
@@ -196,7 +207,7 @@ json ApiServer::groupVersionResources(const std::string& group, const std::strin
       out.push_back(subresourceEntry(*t, "status", {"get", "patch", "update"}));
     }
     if (t->kind == "ServiceAccount") {
-      json token = subresourceEntry(*t, "token", {"create"});
+      ojson token = subresourceEntry(*t, "token", {"create"});
       token.erase("kind");
       token.erase("verbs");
       token["group"] = "authentication.k8s.io";
@@ -243,27 +254,27 @@ ApiResponse ApiServer::discovery(const ApiRequest& req, const std::vector<std::s
         "only the following media types are accepted: application/json, application/yaml, "
         "application/vnd.kubernetes.protobuf");
   }
-  auto aggregatedResponse = [&](json items) {
+  auto aggregatedResponse = [&](ojson items) {
     ApiResponse r;
     r.contentType = "application/json;g=apidiscovery.k8s.io;v=" + aggregatedVersion +
                     ";as=APIGroupDiscoveryList";
-    r.body = json({{"kind", "APIGroupDiscoveryList"},
-                   {"apiVersion", "apidiscovery.k8s.io/" + aggregatedVersion},
-                   {"metadata", json::object()},
-                   {"items", std::move(items)}})
+    r.body = ojson({{"kind", "APIGroupDiscoveryList"},
+                    {"apiVersion", "apidiscovery.k8s.io/" + aggregatedVersion},
+                    {"metadata", json::object()},
+                    {"items", std::move(items)}})
                  .dump();
     return r;
   };
   if (segs.size() == 1 && segs[0] == "api") {
     handled = true;
     if (!aggregatedVersion.empty()) {
-      json versions = json::array({{{"version", "v1"},
-                                    {"resources", groupVersionResources("", "v1", true)},
-                                    {"freshness", "Current"}}});
+      ojson versions = ojson::array({{{"version", "v1"},
+                                      {"resources", groupVersionResources("", "v1", true)},
+                                      {"freshness", "Current"}}});
       return aggregatedResponse(
           json::array({{{"metadata", {{"creationTimestamp", nullptr}}}, {"versions", versions}}}));
     }
-    return ApiResponse::json(
+    return orderedResponse(
         200, {{"kind", "APIVersions"},
               {"versions", {"v1"}},
               {"serverAddressByClientCIDRs",
@@ -271,9 +282,9 @@ ApiResponse ApiServer::discovery(const ApiRequest& req, const std::vector<std::s
   }
   if (segs.size() == 2 && segs[0] == "api" && segs[1] == "v1") {
     handled = true;
-    return ApiResponse::json(200, {{"kind", "APIResourceList"},
-                                   {"groupVersion", "v1"},
-                                   {"resources", groupVersionResources("", "v1", false)}});
+    return orderedResponse(200, {{"kind", "APIResourceList"},
+                                 {"groupVersion", "v1"},
+                                 {"resources", groupVersionResources("", "v1", false)}});
   }
   if (segs.empty() || segs[0] != "apis" || segs.size() > 3) {
     return {};
@@ -305,18 +316,18 @@ ApiResponse ApiServer::discovery(const ApiRequest& req, const std::vector<std::s
     }
   }
   auto groupJson = [](const std::string& name, const std::vector<std::string>& versions) {
-    json vs = json::array();
+    ojson vs = json::array();
     for (const auto& v : versions) {
       vs.push_back({{"groupVersion", name + "/" + v}, {"version", v}});
     }
-    return json{{"name", name}, {"versions", vs}, {"preferredVersion", vs[0]}};
+    return ojson{{"name", name}, {"versions", vs}, {"preferredVersion", vs[0]}};
   };
   if (segs.size() == 1) {
     handled = true;
     if (!aggregatedVersion.empty()) {
-      json items = json::array();
+      ojson items = json::array();
       for (const auto& [name, versions] : groups) {
-        json vs = json::array();
+        ojson vs = json::array();
         for (const auto& v : versions) {
           vs.push_back({{"version", v},
                         {"resources", groupVersionResources(name, v, true)},
@@ -327,12 +338,11 @@ ApiResponse ApiServer::discovery(const ApiRequest& req, const std::vector<std::s
       }
       return aggregatedResponse(items);
     }
-    json list = json::array();
+    ojson list = json::array();
     for (const auto& [name, versions] : groups) {
       list.push_back(groupJson(name, versions));
     }
-    return ApiResponse::json(200,
-                             {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", list}});
+    return orderedResponse(200, {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", list}});
   }
   for (const auto& [name, versions] : groups) {
     if (name != segs[1]) {
@@ -340,17 +350,17 @@ ApiResponse ApiServer::discovery(const ApiRequest& req, const std::vector<std::s
     }
     if (segs.size() == 2) {
       handled = true;
-      json g = groupJson(name, versions);
+      ojson g = groupJson(name, versions);
       g["kind"] = "APIGroup";
       g["apiVersion"] = "v1";
-      return ApiResponse::json(200, g);
+      return orderedResponse(200, g);
     }
     if (std::find(versions.begin(), versions.end(), segs[2]) != versions.end()) {
       handled = true;
-      return ApiResponse::json(200, {{"kind", "APIResourceList"},
-                                     {"apiVersion", "v1"},
-                                     {"groupVersion", name + "/" + segs[2]},
-                                     {"resources", groupVersionResources(name, segs[2], false)}});
+      return orderedResponse(200, {{"kind", "APIResourceList"},
+                                   {"apiVersion", "v1"},
+                                   {"groupVersion", name + "/" + segs[2]},
+                                   {"resources", groupVersionResources(name, segs[2], false)}});
     }
   }
   if (segs.size() <= 3) {

@@ -135,8 +135,8 @@ class ApiServer {
   // Discovery and OpenAPI (api_discovery.cpp).
   ApiResponse discovery(const ApiRequest& req, const std::vector<std::string>& segs, bool& handled);
   ApiResponse openapi(const ApiRequest& req, const std::vector<std::string>& segs);
-  nlohmann::json groupVersionResources(const std::string& group, const std::string& version,
-                                       bool aggregated) const;
+  nlohmann::ordered_json groupVersionResources(const std::string& group,
+                                               const std::string& version, bool aggregated) const;
   nlohmann::json openApiV3Document(const std::string& group, const std::string& version) const;
 
   // Controllers (api_controllers.cpp).
