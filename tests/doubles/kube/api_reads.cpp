@@ -173,7 +173,9 @@ json ApiServer::tableFor(const ResourceType& type, const std::vector<json>& obje
                          {"description", c.description},
                          {"priority", c.priority}});
     }
-    columns.push_back(ageColumnDefinitionBuiltin());
+    if (type.hooks->ageColumn) {
+      columns.push_back(ageColumnDefinitionBuiltin());
+    }
   }
   auto now = clock_->wallNow();
   auto ageOf = [&](const json& ts) -> json {
@@ -210,7 +212,9 @@ json ApiServer::tableFor(const ResourceType& type, const std::vector<json>& obje
           cells.push_back(std::move(c));
         }
       }
-      cells.push_back(ageOf(obj["metadata"].value("creationTimestamp", json())));
+      if (type.hooks->ageColumn) {
+        cells.push_back(ageOf(obj["metadata"].value("creationTimestamp", json())));
+      }
     }
     json row = {{"cells", cells}};
     if (includeObject == "None") {

@@ -29,7 +29,7 @@ namespace dbtoken::kubedouble {
 
 struct ApiServerOptions {
   // How many changes the watch history keeps; older resourceVersions answer 410.
-  size_t historyLimit = 100000;
+  size_t historyLimit = 10000;
   // A new CRD's resource answers 404, then 429 "storage is (re)initializing" for this long
   // once the CRD is established, then serves.
   std::chrono::milliseconds crdEstablishDelay{30};
@@ -135,8 +135,8 @@ class ApiServer {
   // Discovery and OpenAPI (api_discovery.cpp).
   ApiResponse discovery(const ApiRequest& req, const std::vector<std::string>& segs, bool& handled);
   ApiResponse openapi(const ApiRequest& req, const std::vector<std::string>& segs);
-  nlohmann::ordered_json groupVersionResources(const std::string& group,
-                                               const std::string& version, bool aggregated) const;
+  nlohmann::ordered_json groupVersionResources(const std::string& group, const std::string& version,
+                                               bool aggregated) const;
   nlohmann::json openApiV3Document(const std::string& group, const std::string& version) const;
 
   // Controllers (api_controllers.cpp).

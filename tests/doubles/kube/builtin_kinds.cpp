@@ -662,6 +662,7 @@ ResourceTypePtr crdType() {
     }
   };
   h->columns = {column("Created At", "Creation time", "date")};
+  h->ageColumn = false;
   h->cells = [](const json& obj) {
     return std::vector<json>{obj["metadata"].value("creationTimestamp", "")};
   };

@@ -37,6 +37,7 @@ struct BuiltinHooks {
   // Server-side printed columns (Table) for the kind.
   std::function<std::vector<nlohmann::json>(const nlohmann::json& obj)> cells;
   std::vector<PrinterColumn> columns;
+  bool ageColumn = true;  // built-in tables end with Age (CRDs show "Created At" instead)
   // Conversion between the stored form and what this group/version serves (Events share one
   // storage between core/v1 and events.k8s.io/v1). Unset: stored as served.
   std::function<nlohmann::json(const nlohmann::json& stored)> toExternal;
