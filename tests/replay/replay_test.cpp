@@ -126,12 +126,28 @@ struct Answer {
   bool streamed = false;
 };
 
+// Controller delays for a transcript. Fast by default; where a recording catches an
+// intermediate state right after a request (a 429 while a new CRD's storage initialises, an
+// owner still waiting for foreground deletion), the delay is long enough that even a slow
+// (sanitizer) build sees it, and the steps after it poll.
+kubedouble::ApiServerOptions optionsFor(const std::string& file) {
+  kubedouble::ApiServerOptions options;
+  options.crdEstablishDelay = std::chrono::milliseconds(20);
+  options.crdStorageInitDelay = std::chrono::milliseconds(20);
+  if (file == "02-crd-create-established.json") {
+    options.crdEstablishDelay = std::chrono::milliseconds(400);
+    options.crdStorageInitDelay = std::chrono::milliseconds(400);
+  }
+  if (file == "10-garbage-collection.json") {
+    options.gcDelay = std::chrono::milliseconds(400);
+  }
+  return options;
+}
+
 class Replayer {
  public:
-  Replayer() {
-    kubedouble::ApiServerOptions options;
-    options.crdEstablishDelay = std::chrono::milliseconds(20);
-    options.crdStorageInitDelay = std::chrono::milliseconds(20);
+  explicit Replayer(const std::string& file) {
+    kubedouble::ApiServerOptions options = optionsFor(file);
     api_ = std::make_unique<kubedouble::ApiServer>(options);
     dir_ = std::filesystem::temp_directory_path() /
            ("replay-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
@@ -806,7 +822,7 @@ TEST_CASE("Replay: the API double answers every recorded request like kube-apise
   REQUIRE(files.size() >= 20);
   for (const auto& file : files) {
     DYNAMIC_SECTION(file) {
-      Replayer r;
+      Replayer r(file);
       r.run(file);
     }
   }
