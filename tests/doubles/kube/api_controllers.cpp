@@ -7,6 +7,7 @@
 #include "common/time_format.h"
 #include "kube/api_internal.h"
 #include "kube/base64.h"
+#include "kube/jsonpath.h"
 
 namespace dbtoken::kubedouble {
 
@@ -99,6 +100,15 @@ ApiResponse ApiServer::validateCrd(const json& crd, const json* old) {
       if (!v.contains("schema") || !v["schema"].contains("openAPIV3Schema")) {
         errs.push_back({FieldErrorType::kRequired, base, std::nullopt, "schemas are required"});
         continue;
+      }
+      for (size_t c = 0; c < v.value("additionalPrinterColumns", json::array()).size(); ++c) {
+        std::string path = v["additionalPrinterColumns"][c].value("jsonPath", "");
+        if (!isSupportedJsonPath(path)) {
+          errs.push_back({FieldErrorType::kInvalid,
+                          "spec.versions[" + std::to_string(i) + "].additionalPrinterColumns[" +
+                              std::to_string(c) + "].JSONPath",
+                          goQuote(path), "must be a simple json path"});
+        }
       }
       FieldError problem{FieldErrorType::kInvalid, "", std::nullopt, ""};
       auto compiled = StructuralSchema::compile(v["schema"]["openAPIV3Schema"], base, &problem);

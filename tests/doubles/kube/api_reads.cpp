@@ -7,6 +7,7 @@
 #include "kube/api_internal.h"
 #include "kube/base64.h"
 #include "kube/builtin_kinds.h"
+#include "kube/jsonpath.h"
 #include "kube/protobuf_codec.h"
 
 namespace dbtoken::kubedouble {
@@ -193,7 +194,8 @@ json ApiServer::tableFor(const ResourceType& type, const std::vector<json>& obje
     json cells = json::array({obj["metadata"].value("name", "")});
     if (custom) {
       for (const auto& c : cols) {
-        const json* v = lookupPath(obj, c.jsonPath);
+        auto found = evaluateJsonPath(obj, c.jsonPath);
+        const json* v = found.empty() ? nullptr : found.front();
         if (v == nullptr) {
           cells.push_back(nullptr);
         } else if (c.type == "date") {
