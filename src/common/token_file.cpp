@@ -9,9 +9,10 @@
 
 namespace dbtoken::common {
 
-TokenFile::TokenFile(std::string path, std::shared_ptr<Redactor> redactor,
-                     std::string description)
-    : path_(std::move(path)), redactor_(std::move(redactor)), description_(std::move(description)) {}
+TokenFile::TokenFile(std::string path, std::shared_ptr<Redactor> redactor, std::string description)
+    : path_(std::move(path)),
+      redactor_(std::move(redactor)),
+      description_(std::move(description)) {}
 
 Result<Secret> TokenFile::read() {
   std::lock_guard lk(mu_);
