@@ -51,7 +51,9 @@ enum class PatchType {
 
 struct WriteOptions {
   std::string fieldManager;
-  std::string subresource;  // "status" for a status update
+  // update: "status" writes the status only. create: POSTs to the named object's subresource
+  // (e.g. "token" on a ServiceAccount for a TokenRequest; the name is the object's).
+  std::string subresource;
   bool dryRun = false;
 };
 

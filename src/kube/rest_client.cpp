@@ -384,7 +384,10 @@ Result<json> RestKubeApi::create(const Resource& resource, const std::string& ns
   }
   Call call{"create", &resource, "create " + resource.groupResource() + scope(ns), {}};
   call.request.method = "POST";
-  call.request.target = withQuery(resource.collectionPath(ns), q);
+  call.request.target = withQuery(
+      options.subresource.empty() ? resource.collectionPath(ns)
+                                  : resource.objectPath(ns, nameOf(object), options.subresource),
+      q);
   call.request.headers.set("Content-Type", "application/json");
   call.request.body = object.dump();
   call.request.idempotent = false;
