@@ -89,6 +89,7 @@ class Controller {
   Controller& operator=(const Controller&) = delete;
 
   // Enqueues the keys `mapper` gives for every add, update and delete the informer reports.
+  // The informer calls into this controller: stop it before the controller goes away.
   void watch(Informer& informer, KeyMapper mapper = mapToSelf());
   WorkQueue& queue() { return queue_; }
 

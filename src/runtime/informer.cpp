@@ -336,6 +336,13 @@ void Informer::notifyDelete(const ObjectPtr& o) {
   }
 }
 
+nlohmann::json stripManagedFields(nlohmann::json object) {
+  if (auto meta = object.find("metadata"); meta != object.end() && meta->is_object()) {
+    meta->erase("managedFields");
+  }
+  return object;
+}
+
 nlohmann::json hashSecretData(nlohmann::json secret) {
   if (!secret.is_object()) {
     return secret;

@@ -129,6 +129,10 @@ class Informer {
   std::thread thread_;
 };
 
+// A Transform that drops metadata.managedFields (server-side apply bookkeeping the operator never
+// reads), as controller-runtime's TransformStripManagedFields does.
+nlohmann::json stripManagedFields(nlohmann::json object);
+
 // A Transform for Secrets: every data value becomes "sha256:<hex of the base64 text>", and
 // stringData and the last-applied-configuration annotation are dropped, so no token string
 // sits in the cache while a change to any value is still seen.

@@ -5,6 +5,7 @@
 
 #include "http/transport.h"
 #include "integration/runtime/live_kube.h"
+#include "runtime/client_metrics.h"
 #include "runtime/controller.h"
 #include "runtime/event_recorder.h"
 #include "runtime/manager.h"
@@ -43,7 +44,10 @@ TEST_CASE(
     "Manager over HTTPS: leads, syncs, reconciles, serves valid /metrics and /readyz, and on "
     "stop drains and releases the lease") {
   LiveKube kube;
-  auto api = kube.client();
+  runtime::Registry metrics;
+  auto api = kube.client([&](kube::ClusterConfig&, kube::RestOptions& o) {
+    o.observer = runtime::restClientMetrics(metrics);
+  });
   auto leaseApi = kube.client(
       [](kube::ClusterConfig&, kube::RestOptions& o) { o.timeout = milliseconds(1000); });
   for (const char* name : {"one", "two"}) {
@@ -54,7 +58,6 @@ TEST_CASE(
                         {})
                 .ok());
   }
-  runtime::Registry metrics;
   runtime::InformerOptions io;
   io.resource = kube::resources::configMaps();
   io.ns = "default";
@@ -116,6 +119,10 @@ TEST_CASE(
   CHECK_THAT(text->body, Catch::Contains("workqueue_adds_total{name=\"configmaps\"} 2"));
   CHECK_THAT(text->body, Catch::Contains("controller_runtime_active_workers{controller="
                                          "\"configmaps\"}"));
+  CHECK_THAT(text->body,
+             Catch::Contains("rest_client_requests_total{code=\"201\",method=\"POST\"} "));
+  CHECK_THAT(text->body,
+             Catch::Contains("rest_client_request_duration_seconds_count{verb=\"list\"} 1"));
 
   stop.request_stop();
   runner.join();
