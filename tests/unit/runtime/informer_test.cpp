@@ -189,37 +189,36 @@ TEST_CASE("Informer: a watch that ends at once with nothing counts as a failure"
 }
 
 TEST_CASE("Informer: 410 Gone relists and announces only the differences") {
-  common::FakeClock clock;
-  testing::FakeKubeApi api;
-  int lists = 0;
-  api.onList = [&](auto&, auto&, auto&) -> common::Result<kube::ObjectList> {
-    if (++lists == 1) {
-      return listOf({cm("a", "1"), cm("b", "2"), cm("c", "3")}, "3");
-    }
-    return listOf({cm("a", "1"), cm("b", "5"), cm("d", "6")}, "6");
-  };
-  SECTION("as an in-band ERROR event") {
-    api.onWatch = [&](auto&, auto&, auto&) -> common::Result<std::unique_ptr<kube::WatchStream>> {
-      return scripted({Status(Code::kGone, "too old resource version: 3 (4)")});
+  for (bool inBand : {true, false}) {
+    INFO((inBand ? "as an in-band ERROR event" : "as an HTTP 410 to the watch request"));
+    common::FakeClock clock;
+    testing::FakeKubeApi api;
+    int lists = 0;
+    api.onList = [&](auto&, auto&, auto&) -> common::Result<kube::ObjectList> {
+      if (++lists == 1) {
+        return listOf({cm("a", "1"), cm("b", "2"), cm("c", "3")}, "3");
+      }
+      return listOf({cm("a", "1"), cm("b", "5"), cm("d", "6")}, "6");
     };
-  }
-  SECTION("as an HTTP 410 to the watch request") {
     api.onWatch = [&](auto&, auto&, auto&) -> common::Result<std::unique_ptr<kube::WatchStream>> {
+      if (inBand) {
+        return scripted({Status(Code::kGone, "too old resource version: 3 (4)")});
+      }
       return Status(Code::kGone, "410 Expired");
     };
+    Informer informer(api, options(clock));
+    Recorder rec;
+    informer.addHandlers(rec.handlers());
+    for (int i = 0; i < 4 && lists < 2; ++i) {
+      CHECK(informer.step() == milliseconds(0));
+    }
+    CHECK(lists == 2);
+    std::sort(rec.events.begin(), rec.events.end());
+    CHECK(rec.events == std::vector<std::string>{"add a@1", "add b@2", "add c@3", "add d@6",
+                                                 "delete c@3", "update b@2->5"});
+    CHECK(informer.store().size() == 3);
+    CHECK(informer.resourceVersion() == "6");
   }
-  Informer informer(api, options(clock));
-  Recorder rec;
-  informer.addHandlers(rec.handlers());
-  for (int i = 0; i < 4 && lists < 2; ++i) {
-    CHECK(informer.step() == milliseconds(0));
-  }
-  CHECK(lists == 2);
-  std::sort(rec.events.begin(), rec.events.end());
-  CHECK(rec.events == std::vector<std::string>{"add a@1", "add b@2", "add c@3", "add d@6",
-                                               "delete c@3", "update b@2->5"});
-  CHECK(informer.store().size() == 3);
-  CHECK(informer.resourceVersion() == "6");
 }
 
 TEST_CASE("Informer: a 429 waits at least the server's Retry-After") {
