@@ -183,7 +183,7 @@ Result<RestKubeApi::Answer> RestKubeApi::sendOnce(Call& call) {
   }
   answer.status = (*s)->status();
   answer.headers = (*s)->headers();
-  if (answer.status == 200) {
+  if (answer.status >= 200 && answer.status <= 299) {
     answer.stream = std::move(s).value();
     return answer;
   }

@@ -29,7 +29,7 @@ struct WorkQueueOptions {
   std::string name = "queue";                // the `name` label of the metrics
   const common::Clock* clock = nullptr;      // RealClock when null
   std::unique_ptr<RateLimiter> rateLimiter;  // controller default when null
-  Registry* metrics = nullptr;               // no metrics when null
+  Registry* metrics = nullptr;               // no metrics when null; must outlive the queue
 };
 
 class WorkQueue {

@@ -51,12 +51,15 @@ TEST_CASE(
   auto leaseApi = kube.client(
       [](kube::ClusterConfig&, kube::RestOptions& o) { o.timeout = milliseconds(1000); });
   for (const char* name : {"one", "two"}) {
-    REQUIRE(api->create(kube::resources::configMaps(), "default",
-                        {{"apiVersion", "v1"},
-                         {"kind", "ConfigMap"},
-                         {"metadata", {{"name", name}, {"namespace", "default"}}}},
-                        {})
-                .ok());
+    auto created = api->create(kube::resources::configMaps(), "default",
+                               {{"apiVersion", "v1"},
+                                {"kind", "ConfigMap"},
+                                {"metadata", {{"name", name}, {"namespace", "default"}}},
+                                {"data", {{"k", "v"}}}},
+                               {});
+    REQUIRE(created.ok());
+    // Without a field manager the server names the writer after the User-Agent.
+    CHECK((*created)["metadata"]["managedFields"][0]["manager"] == "runtime-integration-test");
   }
   runtime::InformerOptions io;
   io.resource = kube::resources::configMaps();

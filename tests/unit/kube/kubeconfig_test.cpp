@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
 #include "common/base64.h"
+#include "kube/cluster_config.h"
 #include "kube/in_cluster.h"
 #include "kube/kubeconfig.h"
 #include "testing/temp_dir.h"
@@ -280,5 +283,29 @@ TEST_CASE("InCluster: the service host and port, the CA and token files, and the
     env.clear();
     CHECK_FALSE(kube::inClusterEnvironment(options));
     CHECK(kube::loadInCluster(options).status().code() == Code::kFailedPrecondition);
+  }
+}
+
+TEST_CASE("ClusterConfig: --kubeconfig wins over $KUBECONFIG, which wins over the home file") {
+  TempDir dir;
+  dir.write("certs/ca.crt", kCaPem);
+  auto fromEnv = dir.write("env-config", single());
+  auto explicitFile =
+      dir.write("explicit-config", single("", "    insecure-skip-tls-verify: false\n"));
+  const char* saved = std::getenv("KUBECONFIG");
+  std::string previous = saved != nullptr ? saved : "";
+  ::setenv("KUBECONFIG", (dir.file("missing") + ":" + fromEnv).c_str(), 1);
+  auto viaEnv = kube::loadClusterConfig({});
+  REQUIRE(viaEnv.ok());
+  CHECK_THAT(viaEnv->source, Catch::Contains(fromEnv));
+  auto viaFlag = kube::loadClusterConfig({explicitFile, ""});
+  REQUIRE(viaFlag.ok());
+  CHECK_THAT(viaFlag->source, Catch::Contains(explicitFile));
+  auto unknown = kube::loadClusterConfig({explicitFile, "nope"});
+  CHECK_THAT(unknown.status().message(), Catch::Contains("context \"nope\" not found"));
+  if (saved != nullptr) {
+    ::setenv("KUBECONFIG", previous.c_str(), 1);
+  } else {
+    ::unsetenv("KUBECONFIG");
   }
 }
