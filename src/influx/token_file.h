@@ -1,45 +1,18 @@
 // TokenFile: the management token, read from a file (a mounted Kubernetes Secret) and read again
-// whenever the file changes, so a rotated token is used from the next request on. The token is
-// handed out only as a Secret; errors name the path, never the content.
+// whenever the file changes (see common::TokenFile); messages call it the management token file.
 #pragma once
 
-#include <sys/types.h>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 
-#include "common/secret.h"
-#include "common/status.h"
+#include "common/token_file.h"
 
 namespace dbtoken::influx {
 
-class TokenFile final {
+class TokenFile final : public common::TokenFile {
  public:
-  // redactor (optional): every token read is added to it, so log lines scrub it.
-  explicit TokenFile(std::string path, std::shared_ptr<common::Redactor> redactor = nullptr);
-
-  // The current token, surrounding whitespace removed. FailedPrecondition when the file is
-  // missing, unreadable or empty. Thread-safe; reads the file only when its identity, size or
-  // modification time changed since the last read.
-  common::Result<common::Secret> read();
-
-  const std::string& path() const { return path_; }
-
- private:
-  struct Stamp {
-    dev_t device = 0;
-    ino_t inode = 0;
-    off_t size = -1;
-    long long mtimeNanos = 0;
-    friend bool operator==(const Stamp&, const Stamp&) = default;
-  };
-
-  std::string path_;
-  std::shared_ptr<common::Redactor> redactor_;
-  std::mutex mu_;
-  std::optional<Stamp> stamp_;
-  common::Secret cached_;
+  explicit TokenFile(std::string path, std::shared_ptr<common::Redactor> redactor = nullptr)
+      : common::TokenFile(std::move(path), std::move(redactor), "management token file") {}
 };
 
 }  // namespace dbtoken::influx

@@ -1,4 +1,4 @@
-#include "influx/token_file.h"
+#include "common/token_file.h"
 
 #include <sys/stat.h>
 
@@ -7,26 +7,23 @@
 #include <fstream>
 #include <sstream>
 
-namespace dbtoken::influx {
+namespace dbtoken::common {
 
-using common::Code;
-using common::Result;
-using common::Secret;
-using common::Status;
-
-TokenFile::TokenFile(std::string path, std::shared_ptr<common::Redactor> redactor)
-    : path_(std::move(path)), redactor_(std::move(redactor)) {}
+TokenFile::TokenFile(std::string path, std::shared_ptr<Redactor> redactor, std::string description)
+    : path_(std::move(path)),
+      redactor_(std::move(redactor)),
+      description_(std::move(description)) {}
 
 Result<Secret> TokenFile::read() {
   std::lock_guard lk(mu_);
   if (path_.empty()) {
-    return Status(Code::kFailedPrecondition, "no management token file configured");
+    return Status(Code::kFailedPrecondition, "no " + description_ + " configured");
   }
   struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) {
     int err = errno;
     return Status(Code::kFailedPrecondition,
-                  "cannot read management token file " + path_ + ": " + std::strerror(err));
+                  "cannot read " + description_ + " " + path_ + ": " + std::strerror(err));
   }
   Stamp stamp{st.st_dev, st.st_ino, st.st_size,
               static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec};
@@ -37,7 +34,7 @@ Result<Secret> TokenFile::read() {
   if (!in) {
     int err = errno;
     return Status(Code::kFailedPrecondition,
-                  "cannot read management token file " + path_ + ": " + std::strerror(err));
+                  "cannot read " + description_ + " " + path_ + ": " + std::strerror(err));
   }
   std::ostringstream content;
   content << in.rdbuf();
@@ -46,7 +43,7 @@ Result<Secret> TokenFile::read() {
   size_t begin = token.find_first_not_of(kSpace);
   if (begin == std::string::npos) {
     stamp_.reset();
-    return Status(Code::kFailedPrecondition, "management token file " + path_ + " is empty");
+    return Status(Code::kFailedPrecondition, description_ + " " + path_ + " is empty");
   }
   size_t end = token.find_last_not_of(kSpace);
   token = token.substr(begin, end - begin + 1);
@@ -58,4 +55,4 @@ Result<Secret> TokenFile::read() {
   return cached_;
 }
 
-}  // namespace dbtoken::influx
+}  // namespace dbtoken::common

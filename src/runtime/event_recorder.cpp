@@ -1,0 +1,194 @@
+#include "runtime/event_recorder.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "common/time_format.h"
+#include "kube/object.h"
+
+namespace dbtoken::runtime {
+namespace {
+
+using common::Code;
+using nlohmann::json;
+
+constexpr size_t kMaxMessage = 1024;
+
+const char* typeName(EventType t) {
+  return t == EventType::kWarning ? "Warning" : "Normal";
+}
+
+}  // namespace
+
+template <typename V>
+V* KubeEventRecorder::Lru<V>::find(const std::string& key) {
+  auto it = index_.find(key);
+  if (it == index_.end()) {
+    return nullptr;
+  }
+  items_.splice(items_.begin(), items_, it->second);
+  return &it->second->second;
+}
+
+template <typename V>
+V& KubeEventRecorder::Lru<V>::put(const std::string& key, V value) {
+  if (V* existing = find(key)) {
+    *existing = std::move(value);
+    return *existing;
+  }
+  items_.emplace_front(key, std::move(value));
+  index_[key] = items_.begin();
+  while (items_.size() > capacity_) {
+    index_.erase(items_.back().first);
+    items_.pop_back();
+  }
+  return items_.front().second;
+}
+
+KubeEventRecorder::KubeEventRecorder(kube::KubeApi& api, EventRecorderOptions options)
+    : api_(api),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : realClock_),
+      log_(options_.logger.named("events")),
+      spam_(options_.cacheSize),
+      series_(options_.cacheSize) {
+  writer_ = std::thread([this] { writerLoop(); });
+}
+
+KubeEventRecorder::~KubeEventRecorder() {
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  writer_.join();
+}
+
+void KubeEventRecorder::event(const json& object, EventType type, const std::string& reason,
+                              const std::string& message) {
+  Pending p;
+  p.involved = {{"apiVersion", kube::stringField(object, "apiVersion")},
+                {"kind", kube::stringField(object, "kind")},
+                {"name", kube::nameOf(object)}};
+  std::string ns = kube::namespaceOf(object);
+  if (!ns.empty()) {
+    p.involved["namespace"] = ns;
+  }
+  if (std::string uid = kube::uidOf(object); !uid.empty()) {
+    p.involved["uid"] = uid;
+  }
+  if (std::string rv = kube::resourceVersionOf(object); !rv.empty()) {
+    p.involved["resourceVersion"] = rv;
+  }
+  p.ns = ns.empty() ? "default" : ns;  // events about cluster-scoped objects go to default
+  p.type = type;
+  p.reason = reason;
+  p.message = message.size() > kMaxMessage ? message.substr(0, kMaxMessage - 3) + "..." : message;
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) {
+      return;
+    }
+    if (queue_.size() >= options_.queueSize) {
+      log_.warn("event queue full; dropping an event", {{"reason", reason}});
+      return;
+    }
+    queue_.push_back(std::move(p));
+  }
+  cv_.notify_all();
+}
+
+void KubeEventRecorder::flush() {
+  std::unique_lock lk(mu_);
+  cv_.wait(lk, [this] { return queue_.empty() && !writing_; });
+}
+
+void KubeEventRecorder::writerLoop() {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    cv_.wait(lk, [this] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) {
+      return;  // stopping, and everything queued was written
+    }
+    Pending p = std::move(queue_.front());
+    queue_.pop_front();
+    writing_ = true;
+    lk.unlock();
+    write(p);
+    lk.lock();
+    writing_ = false;
+    cv_.notify_all();
+  }
+}
+
+void KubeEventRecorder::write(const Pending& p) {
+  const kube::Resource events = kube::resources::events();
+  const std::string objectKey = options_.component + "\x1f" + options_.instance + "\x1f" +
+                                p.involved.value("apiVersion", "") + "\x1f" +
+                                p.involved.value("kind", "") + "\x1f" + p.ns + "\x1f" +
+                                p.involved.value("name", "") + "\x1f" + p.involved.value("uid", "");
+  auto* bucket = spam_.find(objectKey);
+  if (bucket == nullptr) {
+    bucket = &spam_.put(objectKey, std::make_unique<kube::TokenBucket>(
+                                       1.0 / static_cast<double>(options_.spamRefillEvery.count()),
+                                       options_.spamBurst, clock_));
+  }
+  if (!(*bucket)->tryTake()) {
+    log_.debug("event dropped by the spam filter",
+               {{"object", p.involved.value("name", "")}, {"reason", p.reason}});
+    return;
+  }
+  const std::string now = common::formatRfc3339(clock_.wallNow());
+  const std::string seriesKey =
+      objectKey + "\x1f" + typeName(p.type) + "\x1f" + p.reason + "\x1f" + p.message;
+  if (Series* s = series_.find(seriesKey)) {
+    json patch = {{"count", s->count + 1}, {"lastTimestamp", now}};
+    kube::PatchOptions o;
+    o.type = kube::PatchType::kStrategicMerge;
+    auto patched = api_.patch(events, s->ns, s->name, patch, o);
+    if (patched.ok()) {
+      ++s->count;
+      return;
+    }
+    if (patched.status().code() != Code::kNotFound) {
+      log_.warn("cannot update event",
+                {{"reason", p.reason}, {"error", patched.status().toString()}});
+      return;
+    }
+    // The Event expired (events live one hour): start a new series.
+  }
+  // client-go names events <object>.<unix nanos in hex>; a strictly increasing value keeps two
+  // events of the same instant (or of a clock that does not move) apart.
+  auto nanos = static_cast<unsigned long long>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.wallNow().time_since_epoch())
+          .count());
+  lastSuffix_ = std::max(nanos, lastSuffix_ + 1);
+  char suffix[32];
+  std::snprintf(suffix, sizeof suffix, ".%llx", lastSuffix_);
+  std::string name = p.involved.value("name", "object") + suffix;
+  json event = {{"apiVersion", "v1"},
+                {"kind", "Event"},
+                {"metadata", {{"name", name}, {"namespace", p.ns}}},
+                {"involvedObject", p.involved},
+                {"reason", p.reason},
+                {"message", p.message},
+                {"type", typeName(p.type)},
+                {"source", {{"component", options_.component}}},
+                {"firstTimestamp", now},
+                {"lastTimestamp", now},
+                {"count", 1},
+                {"reportingComponent", options_.component},
+                {"reportingInstance", options_.instance}};
+  if (!options_.instance.empty()) {
+    event["source"]["host"] = options_.instance;
+  }
+  auto created = api_.create(events, p.ns, event, {});
+  if (!created.ok()) {
+    log_.warn("cannot create event",
+              {{"reason", p.reason}, {"error", created.status().toString()}});
+    return;
+  }
+  series_.put(seriesKey, Series{name, p.ns, 1});
+}
+
+}  // namespace dbtoken::runtime

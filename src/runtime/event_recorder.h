@@ -1,0 +1,110 @@
+// Events about objects (core/v1 Events, what `kubectl describe` shows), recorded like client-go's
+// record.EventRecorder: a repeat of the same event (same object, type, reason and message) bumps
+// the count and lastTimestamp of the existing Event with a strategic merge patch instead of
+// creating a new one; a per-object token bucket (burst 25, one more every 5 minutes) drops
+// event spam. Writing happens on a background thread: event() never blocks a reconcile on the API
+// server, and a full queue drops events rather than memory.
+// Event messages are readable by anyone who can list events in the namespace: callers must
+// never put an access token, a management token or any other secret in a reason or message.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "kube/api_client.h"
+#include "kube/rate_limiter.h"
+
+namespace dbtoken::runtime {
+
+enum class EventType { kNormal, kWarning };
+
+class EventRecorder {
+ public:
+  virtual ~EventRecorder() = default;
+  // An event about `object` (its apiVersion, kind, namespace, name, uid are referenced).
+  // reason is CamelCase ("Created"); message is a sentence without secrets.
+  virtual void event(const nlohmann::json& object, EventType type, const std::string& reason,
+                     const std::string& message) = 0;
+};
+
+struct EventRecorderOptions {
+  std::string component = "influxdb-token-operator";  // source.component, reportingComponent
+  std::string instance;  // source.host, reportingInstance (the pod name)
+  int spamBurst = 25;
+  std::chrono::seconds spamRefillEvery{300};
+  size_t cacheSize = 4096;  // objects and event series remembered (least recently used go)
+  size_t queueSize = 1000;  // events waiting to be written; beyond this they are dropped
+  common::Logger logger;
+  const common::Clock* clock = nullptr;  // RealClock when null
+};
+
+class KubeEventRecorder final : public EventRecorder {
+ public:
+  KubeEventRecorder(kube::KubeApi& api, EventRecorderOptions options);
+  ~KubeEventRecorder() override;  // writes what is queued, then stops
+
+  void event(const nlohmann::json& object, EventType type, const std::string& reason,
+             const std::string& message) override;
+  // Blocks until every event queued so far was written or dropped.
+  void flush();
+
+ private:
+  struct Pending {
+    nlohmann::json involved;  // the involvedObject reference
+    std::string ns;
+    EventType type;
+    std::string reason;
+    std::string message;
+  };
+  struct Series {
+    std::string name;
+    std::string ns;
+    long long count = 0;
+  };
+  template <typename V>
+  class Lru {
+   public:
+    explicit Lru(size_t capacity) : capacity_(capacity) {}
+    V* find(const std::string& key);
+    V& put(const std::string& key, V value);
+
+   private:
+    size_t capacity_;
+    std::list<std::pair<std::string, V>> items_;
+    std::unordered_map<std::string, typename std::list<std::pair<std::string, V>>::iterator> index_;
+  };
+
+  void writerLoop();
+  void write(const Pending& p);
+
+  kube::KubeApi& api_;
+  EventRecorderOptions options_;
+  common::RealClock realClock_;
+  const common::Clock& clock_;
+  common::Logger log_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool writing_ = false;
+  bool stopping_ = false;
+
+  // The writer thread's own state.
+  Lru<std::unique_ptr<kube::TokenBucket>> spam_;
+  Lru<Series> series_;
+  unsigned long long lastSuffix_ = 0;
+  std::thread writer_;
+};
+
+}  // namespace dbtoken::runtime

@@ -1,0 +1,262 @@
+#include "runtime/work_queue.h"
+
+#include <algorithm>
+
+namespace dbtoken::runtime {
+namespace {
+
+double seconds(std::chrono::nanoseconds d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+// How long get() sleeps at most before looking at the clock again.
+constexpr std::chrono::milliseconds kMaxIdleWait{1000};
+
+}  // namespace
+
+WorkQueue::WorkQueue(WorkQueueOptions options)
+    : options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : realClock_),
+      limiter_(options_.rateLimiter ? std::move(options_.rateLimiter)
+                                    : makeControllerRateLimiter(clock_)) {
+  if (Registry* r = options_.metrics) {
+    const LabelValues name{options_.name};
+    depth_ = &r->gauge("workqueue_depth", "Current depth of the work queue.", {"name"}).with(name);
+    adds_ = &r->counter("workqueue_adds_total", "Total number of adds handled by the work queue.",
+                        {"name"})
+                 .with(name);
+    retries_ = &r->counter("workqueue_retries_total",
+                           "Total number of retries handled by the work queue.", {"name"})
+                    .with(name);
+    auto buckets = exponentialBuckets(1e-8, 10, 10);
+    queueDuration_ = &r->histogram("workqueue_queue_duration_seconds",
+                                   "How long in seconds an item stays in the work queue before "
+                                   "being requested.",
+                                   {"name"}, buckets)
+                          .with(name);
+    workDuration_ = &r->histogram("workqueue_work_duration_seconds",
+                                  "How long in seconds processing an item from the work queue "
+                                  "takes.",
+                                  {"name"}, buckets)
+                         .with(name);
+    unfinished_ = &r->gauge("workqueue_unfinished_work_seconds",
+                            "How many seconds of work has been done that is in progress and "
+                            "hasn't been observed by work_duration.",
+                            {"name"})
+                       .with(name);
+    longestRunning_ = &r->gauge("workqueue_longest_running_processor_seconds",
+                                "How many seconds has the longest running processor for the work "
+                                "queue been running.",
+                                {"name"})
+                           .with(name);
+    collector_ = r->onCollect([this] { collectMetrics(); });
+  }
+}
+
+WorkQueue::~WorkQueue() {
+  if (collector_ >= 0) {
+    options_.metrics->removeCollector(collector_);
+  }
+  shutDown();
+}
+
+void WorkQueue::collectMetrics() {
+  std::lock_guard lk(mu_);
+  auto now = clock_.now();
+  double total = 0;
+  double longest = 0;
+  for (const auto& [key, started] : processing_) {
+    double s = seconds(now - started);
+    total += s;
+    longest = std::max(longest, s);
+  }
+  unfinished_->set(total);
+  longestRunning_->set(longest);
+}
+
+void WorkQueue::addLocked(const kube::ObjectKey& key, common::Clock::SteadyTime now) {
+  if (shuttingDown_ || dirty_.count(key) > 0) {
+    return;
+  }
+  if (adds_ != nullptr) {
+    adds_->inc();
+  }
+  dirty_.insert(key);
+  addedAt_.try_emplace(key, now);
+  if (processing_.count(key) > 0) {
+    return;  // queued again by done()
+  }
+  queue_.push_back(key);
+  if (depth_ != nullptr) {
+    depth_->set(static_cast<double>(queue_.size()));
+  }
+  cv_.notify_one();
+}
+
+void WorkQueue::add(const kube::ObjectKey& key) {
+  std::lock_guard lk(mu_);
+  addLocked(key, clock_.now());
+}
+
+void WorkQueue::addAfter(const kube::ObjectKey& key, std::chrono::nanoseconds delay) {
+  std::lock_guard lk(mu_);
+  if (shuttingDown_) {
+    return;
+  }
+  auto now = clock_.now();
+  if (delay.count() <= 0) {
+    addLocked(key, now);
+    return;
+  }
+  auto at = now + delay;
+  auto it = waitingFor_.find(key);
+  if (it != waitingFor_.end()) {
+    if (it->second <= at) {
+      return;  // already waiting for an earlier time
+    }
+    auto range = timers_.equal_range(it->second);
+    for (auto t = range.first; t != range.second; ++t) {
+      if (t->second == key) {
+        timers_.erase(t);
+        break;
+      }
+    }
+    it->second = at;
+  } else {
+    waitingFor_.emplace(key, at);
+  }
+  timers_.emplace(at, key);
+  cv_.notify_all();  // a sleeping get() may need to wake earlier
+}
+
+void WorkQueue::addRateLimited(const kube::ObjectKey& key) {
+  auto delay = limiter_->when(key);
+  if (retries_ != nullptr) {
+    retries_->inc();
+  }
+  addAfter(key, delay);
+}
+
+void WorkQueue::forget(const kube::ObjectKey& key) {
+  limiter_->forget(key);
+}
+
+int WorkQueue::numRequeues(const kube::ObjectKey& key) const {
+  return limiter_->numRequeues(key);
+}
+
+void WorkQueue::promoteDueLocked(common::Clock::SteadyTime now) {
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    kube::ObjectKey key = timers_.begin()->second;
+    timers_.erase(timers_.begin());
+    waitingFor_.erase(key);
+    addLocked(key, now);
+  }
+}
+
+std::optional<kube::ObjectKey> WorkQueue::takeLocked(common::Clock::SteadyTime now) {
+  if (queue_.empty()) {
+    return std::nullopt;
+  }
+  kube::ObjectKey key = std::move(queue_.front());
+  queue_.pop_front();
+  if (depth_ != nullptr) {
+    depth_->set(static_cast<double>(queue_.size()));
+  }
+  dirty_.erase(key);
+  processing_[key] = now;
+  auto added = addedAt_.find(key);
+  if (added != addedAt_.end()) {
+    if (queueDuration_ != nullptr) {
+      queueDuration_->observe(seconds(now - added->second));
+    }
+    addedAt_.erase(added);
+  }
+  return key;
+}
+
+std::optional<kube::ObjectKey> WorkQueue::get() {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    if (shuttingDown_) {
+      return std::nullopt;
+    }
+    auto now = clock_.now();
+    promoteDueLocked(now);
+    if (auto key = takeLocked(now)) {
+      return key;
+    }
+    auto wait = kMaxIdleWait;
+    if (!timers_.empty()) {
+      wait = std::min(wait,
+                      std::chrono::ceil<std::chrono::milliseconds>(timers_.begin()->first - now));
+    }
+    cv_.wait_for(lk, wait);
+  }
+}
+
+std::optional<kube::ObjectKey> WorkQueue::tryGet() {
+  std::lock_guard lk(mu_);
+  if (shuttingDown_) {
+    return std::nullopt;
+  }
+  auto now = clock_.now();
+  promoteDueLocked(now);
+  return takeLocked(now);
+}
+
+void WorkQueue::done(const kube::ObjectKey& key) {
+  std::lock_guard lk(mu_);
+  auto it = processing_.find(key);
+  if (it == processing_.end()) {
+    return;
+  }
+  auto now = clock_.now();
+  if (workDuration_ != nullptr) {
+    workDuration_->observe(seconds(now - it->second));
+  }
+  processing_.erase(it);
+  if (dirty_.count(key) > 0 && !shuttingDown_) {
+    queue_.push_back(key);
+    if (depth_ != nullptr) {
+      depth_->set(static_cast<double>(queue_.size()));
+    }
+    cv_.notify_one();
+  }
+}
+
+void WorkQueue::shutDown() {
+  std::lock_guard lk(mu_);
+  shuttingDown_ = true;
+  cv_.notify_all();
+}
+
+bool WorkQueue::shuttingDown() const {
+  std::lock_guard lk(mu_);
+  return shuttingDown_;
+}
+
+size_t WorkQueue::len() const {
+  std::lock_guard lk(mu_);
+  return queue_.size();
+}
+
+size_t WorkQueue::waiting() const {
+  std::lock_guard lk(mu_);
+  return timers_.size();
+}
+
+bool WorkQueue::isProcessing(const kube::ObjectKey& key) const {
+  std::lock_guard lk(mu_);
+  return processing_.count(key) > 0;
+}
+
+std::optional<common::Clock::SteadyTime> WorkQueue::nextReadyAt() const {
+  std::lock_guard lk(mu_);
+  if (timers_.empty()) {
+    return std::nullopt;
+  }
+  return timers_.begin()->first;
+}
+
+}  // namespace dbtoken::runtime

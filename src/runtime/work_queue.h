@@ -1,0 +1,102 @@
+// WorkQueue: the keys of objects waiting to be reconciled, with client-go's semantics. A key is
+// queued at most once (adding it again before it is taken changes nothing); a key being
+// processed is never handed to a second worker — re-added meanwhile, it is queued again when
+// done() is called; delayed adds (addAfter) wait in a timer set that keeps the earliest time per
+// key; addRateLimited asks the rate limiter how long. Thread-safe. Time comes from a Clock: with
+// a FakeClock, tests call tryGet() after advancing it instead of blocking in get().
+// Exposes the workqueue_* metrics with a name label.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "common/clock.h"
+#include "kube/object.h"
+#include "runtime/metrics.h"
+#include "runtime/rate_limiters.h"
+
+namespace dbtoken::runtime {
+
+struct WorkQueueOptions {
+  std::string name = "queue";                // the `name` label of the metrics
+  const common::Clock* clock = nullptr;      // RealClock when null
+  std::unique_ptr<RateLimiter> rateLimiter;  // controller default when null
+  Registry* metrics = nullptr;               // no metrics when null; must outlive the queue
+};
+
+class WorkQueue {
+ public:
+  explicit WorkQueue(WorkQueueOptions options);
+  ~WorkQueue();
+  WorkQueue(const WorkQueue&) = delete;
+  WorkQueue& operator=(const WorkQueue&) = delete;
+
+  void add(const kube::ObjectKey& key);
+  // Adds the key once the delay has passed (at once when it is not positive). A key already
+  // waiting keeps the earlier of the two times.
+  void addAfter(const kube::ObjectKey& key, std::chrono::nanoseconds delay);
+  // Adds the key after the rate limiter's delay for it (one more failure).
+  void addRateLimited(const kube::ObjectKey& key);
+  // The key succeeded: its failure history is cleared.
+  void forget(const kube::ObjectKey& key);
+  int numRequeues(const kube::ObjectKey& key) const;
+
+  // The next key, blocking until one is ready; nullopt once shutDown() was called.
+  std::optional<kube::ObjectKey> get();
+  // The next ready key without blocking (due delayed keys are moved in first).
+  std::optional<kube::ObjectKey> tryGet();
+  // The worker is finished with a key from get()/tryGet().
+  void done(const kube::ObjectKey& key);
+
+  // Stops handing out keys: get() answers nullopt at once and adds are ignored. Keys in
+  // progress may still be done().
+  void shutDown();
+  bool shuttingDown() const;
+
+  size_t len() const;      // keys ready to be taken
+  size_t waiting() const;  // keys waiting for their delay
+  bool isProcessing(const kube::ObjectKey& key) const;
+  // When the earliest delayed key becomes ready, if any is waiting.
+  std::optional<common::Clock::SteadyTime> nextReadyAt() const;
+
+ private:
+  void addLocked(const kube::ObjectKey& key, common::Clock::SteadyTime now);
+  void promoteDueLocked(common::Clock::SteadyTime now);
+  std::optional<kube::ObjectKey> takeLocked(common::Clock::SteadyTime now);
+  void collectMetrics();
+
+  WorkQueueOptions options_;
+  common::RealClock realClock_;
+  const common::Clock& clock_;
+  std::unique_ptr<RateLimiter> limiter_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<kube::ObjectKey> queue_;
+  std::unordered_set<kube::ObjectKey, kube::ObjectKeyHash> dirty_;
+  std::unordered_map<kube::ObjectKey, common::Clock::SteadyTime, kube::ObjectKeyHash> processing_;
+  std::unordered_map<kube::ObjectKey, common::Clock::SteadyTime, kube::ObjectKeyHash> addedAt_;
+  std::multimap<common::Clock::SteadyTime, kube::ObjectKey> timers_;
+  std::unordered_map<kube::ObjectKey, common::Clock::SteadyTime, kube::ObjectKeyHash> waitingFor_;
+  bool shuttingDown_ = false;
+
+  // Metrics (null without a registry).
+  Gauge* depth_ = nullptr;
+  Counter* adds_ = nullptr;
+  Counter* retries_ = nullptr;
+  Histogram* queueDuration_ = nullptr;
+  Histogram* workDuration_ = nullptr;
+  Gauge* unfinished_ = nullptr;
+  Gauge* longestRunning_ = nullptr;
+  int collector_ = -1;
+};
+
+}  // namespace dbtoken::runtime

@@ -1,0 +1,188 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "runtime/work_queue.h"
+
+using namespace dbtoken;
+using kube::ObjectKey;
+using runtime::WorkQueue;
+using std::chrono::milliseconds;
+
+namespace {
+
+std::unique_ptr<WorkQueue> queueWith(common::Clock& clock, runtime::Registry* metrics = nullptr) {
+  runtime::WorkQueueOptions o;
+  o.name = "test";
+  o.clock = &clock;
+  o.metrics = metrics;
+  return std::make_unique<WorkQueue>(std::move(o));
+}
+
+// Plays a script against a queue. Steps: "add a", "after a 10" (ms), "limited a", "forget a",
+// "done a", "get a" (expects a), "get -" (expects nothing ready), "tick 10" (ms), "len 2",
+// "waiting 1", "shutdown".
+void play(const std::vector<std::string>& steps) {
+  common::FakeClock clock;
+  auto q = queueWith(clock);
+  for (const auto& step : steps) {
+    INFO("step: " << step);
+    std::istringstream in(step);
+    std::string op, arg;
+    long long n = 0;
+    in >> op >> arg;
+    in >> n;
+    ObjectKey key{"ns", arg};
+    if (op == "add") {
+      q->add(key);
+    } else if (op == "after") {
+      q->addAfter(key, milliseconds(n));
+    } else if (op == "limited") {
+      q->addRateLimited(key);
+    } else if (op == "forget") {
+      q->forget(key);
+    } else if (op == "done") {
+      q->done(key);
+    } else if (op == "get") {
+      auto got = q->tryGet();
+      if (arg == "-") {
+        CHECK_FALSE(got.has_value());
+      } else {
+        REQUIRE(got.has_value());
+        CHECK(got->name == arg);
+      }
+    } else if (op == "tick") {
+      clock.advance(milliseconds(std::stoll(arg)));
+    } else if (op == "len") {
+      CHECK(q->len() == std::stoul(arg));
+    } else if (op == "waiting") {
+      CHECK(q->waiting() == std::stoul(arg));
+    } else if (op == "shutdown") {
+      q->shutDown();
+    } else {
+      FAIL("unknown step " << step);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("WorkQueue: client-go semantics, one sentence per script") {
+  struct Row {
+    const char* sentence;
+    std::vector<std::string> steps;
+  };
+  const Row rows[] = {
+      {"a key added twice before it is taken is delivered once",
+       {"add a", "add a", "len 1", "get a", "get -"}},
+      {"keys come out in the order they went in",
+       {"add a", "add b", "add c", "get a", "get b", "get c"}},
+      {"a key re-added while in progress is not handed out until done, then once more",
+       {"add a", "get a", "add a", "add a", "get -", "len 0", "done a", "get a", "done a",
+        "get -"}},
+      {"a key done without being re-added is not queued again",
+       {"add a", "get a", "done a", "get -"}},
+      {"a delayed key waits for its time",
+       {"after a 100", "get -", "waiting 1", "tick 99", "get -", "tick 1", "get a"}},
+      {"a key delayed twice keeps the earlier time",
+       {"after a 100", "after a 50", "after a 500", "waiting 1", "tick 50", "get a"}},
+      {"a delayed key already queued is not queued twice",
+       {"add a", "after a 10", "tick 10", "len 1", "get a", "get -"}},
+      {"a zero delay adds at once", {"after a 0", "get a"}},
+      {"the rate limiter doubles the wait per failure from 5 ms",
+       {"limited a", "tick 4", "get -", "tick 1", "get a", "done a", "limited a", "tick 9", "get -",
+        "tick 1", "get a"}},
+      {"forget starts the backoff over",
+       {"limited a", "tick 5", "get a", "done a", "limited a", "tick 10", "get a", "done a",
+        "forget a", "limited a", "tick 5", "get a"}},
+      {"after shutdown nothing is handed out and adds are ignored",
+       {"add a", "shutdown", "get -", "add b", "len 1", "get -"}},
+  };
+  for (const Row& row : rows) {
+    INFO(row.sentence);
+    play(row.steps);
+  }
+}
+
+TEST_CASE("WorkQueue: never two workers on one key, and no key is lost under contention") {
+  runtime::WorkQueueOptions o;
+  o.name = "contended";
+  WorkQueue q(std::move(o));
+  std::mutex mu;
+  std::set<std::string> inProgress;
+  std::atomic<bool> overlap{false};
+  std::atomic<int> processed{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w) {
+    workers.emplace_back([&] {
+      while (auto key = q.get()) {
+        {
+          std::lock_guard lk(mu);
+          if (!inProgress.insert(key->name).second) {
+            overlap = true;
+          }
+        }
+        std::this_thread::yield();
+        {
+          std::lock_guard lk(mu);
+          inProgress.erase(key->name);
+        }
+        ++processed;
+        q.done(*key);
+      }
+    });
+  }
+  for (int round = 0; round < 2000; ++round) {
+    q.add({"ns", "k" + std::to_string(round % 8)});
+  }
+  // Everything added is eventually processed: the queue drains.
+  for (int i = 0; i < 500 && (q.len() > 0 || processed.load() == 0); ++i) {
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  q.shutDown();
+  for (auto& t : workers) {
+    t.join();
+  }
+  CHECK_FALSE(overlap.load());
+  CHECK(processed.load() >= 8);
+  CHECK(q.len() == 0);
+}
+
+TEST_CASE("WorkQueue: get() blocks until a delayed key is due, and shutDown() wakes it") {
+  runtime::WorkQueueOptions o;
+  WorkQueue q(std::move(o));
+  auto started = std::chrono::steady_clock::now();
+  q.addAfter({"ns", "a"}, milliseconds(30));
+  auto key = q.get();
+  REQUIRE(key);
+  CHECK(std::chrono::steady_clock::now() - started >= milliseconds(30));
+  std::thread waiter([&] { CHECK_FALSE(q.get().has_value()); });
+  std::this_thread::sleep_for(milliseconds(20));
+  q.shutDown();
+  waiter.join();
+}
+
+TEST_CASE("WorkQueue: workqueue metrics count adds, retries and depth with the queue's name") {
+  common::FakeClock clock;
+  runtime::Registry registry;
+  auto q = queueWith(clock, &registry);
+  q->add({"ns", "a"});
+  q->add({"ns", "a"});  // deduplicated: not an add
+  q->add({"ns", "b"});
+  q->addRateLimited({"ns", "c"});
+  std::string text = registry.render();
+  CHECK_THAT(text, Catch::Contains("workqueue_adds_total{name=\"test\"} 2"));
+  CHECK_THAT(text, Catch::Contains("workqueue_depth{name=\"test\"} 2"));
+  CHECK_THAT(text, Catch::Contains("workqueue_retries_total{name=\"test\"} 1"));
+  auto a = q->tryGet();
+  clock.advance(std::chrono::seconds(3));
+  text = registry.render();
+  CHECK_THAT(text, Catch::Contains("workqueue_longest_running_processor_seconds{name=\"test\"} 3"));
+  q->done(*a);
+  CHECK_THAT(registry.render(),
+             Catch::Contains("workqueue_work_duration_seconds_count{name=\"test\"} 1"));
+}
