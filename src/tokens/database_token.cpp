@@ -144,7 +144,7 @@ common::Result<DatabaseToken> parseDatabaseToken(const json& object) {
   return t;
 }
 
-json toJson(const Status& s) {
+json toJson(const TokenStatus& s) {
   json out = json::object();
   if (!s.phase.empty()) {
     out["phase"] = s.phase;

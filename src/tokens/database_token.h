@@ -41,7 +41,7 @@ inline constexpr const char* kPhaseActive = "Active";
 inline constexpr const char* kPhaseRevoked = "Revoked";
 inline constexpr const char* kPhaseFailed = "Failed";
 
-struct Status {
+struct TokenStatus {
   std::string phase;
   std::string tokenId;  // never the token string
   std::string secretName;
@@ -50,7 +50,7 @@ struct Status {
   std::string expiresAt;
   int64_t observedGeneration = 0;
   std::vector<Condition> conditions;
-  friend bool operator==(const Status&, const Status&) = default;
+  friend bool operator==(const TokenStatus&, const TokenStatus&) = default;
 };
 
 struct DatabaseToken {
@@ -63,7 +63,7 @@ struct DatabaseToken {
   std::vector<std::string> finalizers;
   bool paused = false;
   Spec spec;
-  Status status;
+  TokenStatus status;
   // Set when the spec cannot be honoured ("spec.permissions[0].action: ..."); spec is then
   // only partly filled.
   std::optional<std::string> invalidSpec;
@@ -77,7 +77,7 @@ struct DatabaseToken {
 // a bad spec is reported through invalidSpec.
 common::Result<DatabaseToken> parseDatabaseToken(const nlohmann::json& object);
 
-nlohmann::json toJson(const Status& status);
+nlohmann::json toJson(const TokenStatus& status);
 
 // The permissions the operator sends for a spec (database → resource).
 std::vector<influx::Permission> apiPermissions(const Spec& spec);

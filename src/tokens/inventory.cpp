@@ -1,0 +1,158 @@
+#include "tokens/inventory.h"
+
+#include <algorithm>
+
+namespace dbtoken::tokens {
+
+namespace {
+// How long an issued token is remembered when the cache does not show it (a crash of the
+// status write, a long cache lag). After that, the Secret annotation or the sweep decides.
+constexpr auto kIssuedGrace = std::chrono::minutes(10);
+// Tolerance between the API's createdAt and this host's clock.
+constexpr auto kClockSkew = std::chrono::seconds(60);
+}  // namespace
+
+void TokenInventory::load(std::vector<influx::Token> tokens) {
+  std::lock_guard lk(mu_);
+  tokens_.clear();
+  for (auto& t : tokens) {
+    std::string id = t.id;
+    tokens_.emplace(std::move(id), std::move(t));
+  }
+  loaded_ = true;
+  loadedAt_ = clock_.wallNow();
+}
+
+bool TokenInventory::loaded() const {
+  std::lock_guard lk(mu_);
+  return loaded_;
+}
+
+std::optional<common::Clock::WallTime> TokenInventory::loadedAt() const {
+  std::lock_guard lk(mu_);
+  if (!loaded_) {
+    return std::nullopt;
+  }
+  return loadedAt_;
+}
+
+std::optional<influx::Token> TokenInventory::find(const std::string& id) const {
+  std::lock_guard lk(mu_);
+  auto it = tokens_.find(id);
+  if (it == tokens_.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+std::vector<influx::Token> TokenInventory::all() const {
+  std::lock_guard lk(mu_);
+  std::vector<influx::Token> out;
+  out.reserve(tokens_.size());
+  for (const auto& [id, t] : tokens_) {
+    (void)id;
+    out.push_back(t);
+  }
+  return out;
+}
+
+void TokenInventory::upsert(const influx::Token& token) {
+  std::lock_guard lk(mu_);
+  tokens_[token.id] = token;
+}
+
+void TokenInventory::forget(const std::string& id) {
+  std::lock_guard lk(mu_);
+  tokens_.erase(id);
+}
+
+bool TokenInventory::knownGone(const std::string& id,
+                               std::optional<common::WallTime> createdAt) const {
+  std::lock_guard lk(mu_);
+  if (!loaded_) {
+    return false;
+  }
+  auto it = tokens_.find(id);
+  if (it != tokens_.end()) {
+    return it->second.isRevoked();
+  }
+  // Absent: proof only when the list was taken well after the token existed.
+  return createdAt.has_value() && loadedAt_ > *createdAt + kClockSkew;
+}
+
+void TokenInventory::requestRefresh() {
+  std::function<void()> hook;
+  {
+    std::lock_guard lk(mu_);
+    hook = refreshHook_;
+  }
+  if (hook) {
+    hook();
+  }
+}
+
+void TokenInventory::setRefreshHook(std::function<void()> hook) {
+  std::lock_guard lk(mu_);
+  refreshHook_ = std::move(hook);
+}
+
+void TokenInventory::beginCreate(const std::string& resourceUid) {
+  std::lock_guard lk(mu_);
+  creating_.insert(resourceUid);
+}
+
+void TokenInventory::endCreate(const std::string& resourceUid) {
+  std::lock_guard lk(mu_);
+  creating_.erase(resourceUid);
+}
+
+void TokenInventory::rememberIssued(const std::string& resourceUid, const std::string& tokenId) {
+  std::lock_guard lk(mu_);
+  issued_[resourceUid].push_back({tokenId, clock_.now()});
+}
+
+std::optional<std::string> TokenInventory::recentlyIssued(const std::string& resourceUid) const {
+  std::lock_guard lk(mu_);
+  auto it = issued_.find(resourceUid);
+  if (it == issued_.end() || it->second.empty()) {
+    return std::nullopt;
+  }
+  return it->second.back().tokenId;
+}
+
+bool TokenInventory::busy(const std::string& resourceUid, const std::string& tokenId) const {
+  std::lock_guard lk(mu_);
+  if (creating_.count(resourceUid) > 0) {
+    return true;
+  }
+  auto it = issued_.find(resourceUid);
+  if (it == issued_.end()) {
+    return false;
+  }
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [&](const Issued& i) { return i.tokenId == tokenId; });
+}
+
+void TokenInventory::settle(const std::string& resourceUid, const std::string& tokenIdInStatus) {
+  std::lock_guard lk(mu_);
+  auto it = issued_.find(resourceUid);
+  if (it == issued_.end()) {
+    return;
+  }
+  auto now = clock_.now();
+  auto& list = it->second;
+  // Keep only what is newer than the status shows and still within the grace period.
+  auto shown = std::find_if(list.begin(), list.end(),
+                            [&](const Issued& i) { return i.tokenId == tokenIdInStatus; });
+  if (shown != list.end()) {
+    list.erase(list.begin(), shown + 1);
+  }
+  list.erase(std::remove_if(list.begin(), list.end(),
+                            [&](const Issued& i) { return now - i.at > kIssuedGrace; }),
+             list.end());
+  if (list.empty()) {
+    issued_.erase(it);
+  }
+}
+
+}  // namespace dbtoken::tokens

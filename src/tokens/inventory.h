@@ -1,0 +1,71 @@
+// TokenInventory: what the operator knows of the InfluxDB cluster's tokens, from one
+// GET /tokens at start-up, after any create whose outcome is unknown, and every resync period
+// (never one call per token). No token is issued before it has loaded. It also remembers, within
+// this process, the tokens just issued and the creates in flight, so neither a stale cache nor
+// the orphan sweep can make the operator issue twice or revoke a token it is about to record.
+// Thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "influx/token.h"
+
+namespace dbtoken::tokens {
+
+class TokenInventory {
+ public:
+  explicit TokenInventory(const common::Clock& clock) : clock_(clock) {}
+
+  // Replaces the whole inventory with a fresh list.
+  void load(std::vector<influx::Token> tokens);
+  bool loaded() const;
+  // When the inventory in hand was listed (steady clock); nullopt before the first load.
+  std::optional<common::Clock::WallTime> loadedAt() const;
+  std::optional<influx::Token> find(const std::string& id) const;
+  std::vector<influx::Token> all() const;
+  // Records what this process learnt about one token since the last load.
+  void upsert(const influx::Token& token);
+  void forget(const std::string& id);
+
+  // True only when the inventory proves the token is gone or revoked: it was listed after the
+  // token was created (with a margin for clock skew) and shows it revoked or not at all.
+  bool knownGone(const std::string& id, std::optional<common::WallTime> createdAt) const;
+
+  // A refresh is wanted soon (after an unknown create outcome): calls the hook the refresher
+  // set (it enqueues its work), if any.
+  void requestRefresh();
+  void setRefreshHook(std::function<void()> hook);
+
+  // Creates in flight and tokens issued recently, per DatabaseToken uid.
+  void beginCreate(const std::string& resourceUid);
+  void endCreate(const std::string& resourceUid);
+  void rememberIssued(const std::string& resourceUid, const std::string& tokenId);
+  std::optional<std::string> recentlyIssued(const std::string& resourceUid) const;
+  // True when the sweep must leave this resource's tokens alone for now.
+  bool busy(const std::string& resourceUid, const std::string& tokenId) const;
+  // Forgets issued tokens the cache now shows (or that are older than the grace period).
+  void settle(const std::string& resourceUid, const std::string& tokenIdInStatus);
+
+ private:
+  const common::Clock& clock_;
+  mutable std::mutex mu_;
+  std::function<void()> refreshHook_;
+  bool loaded_ = false;
+  common::Clock::WallTime loadedAt_{};
+  std::map<std::string, influx::Token> tokens_;
+  std::set<std::string> creating_;
+  struct Issued {
+    std::string tokenId;
+    common::Clock::SteadyTime at;
+  };
+  std::map<std::string, std::vector<Issued>> issued_;
+};
+
+}  // namespace dbtoken::tokens

@@ -1,0 +1,715 @@
+#include "tokens/reconciler.h"
+
+#include "kube/object.h"
+#include "tokens/marker.h"
+
+namespace dbtoken::tokens {
+
+using common::Code;
+using common::Result;
+using common::Status;
+using nlohmann::json;
+using runtime::Action;
+
+kube::Resource databaseTokens() {
+  return {kGroup, kVersion, kPlural, kKind, true};
+}
+
+std::string reasonFor(const Status& status, bool kubernetes) {
+  std::string prefix = kubernetes ? "Kubernetes" : "Api";
+  switch (status.code()) {
+    case Code::kUnavailable:
+      return prefix + "Unavailable";
+    case Code::kDeadlineExceeded:
+      return prefix + "Timeout";
+    case Code::kOutcomeUnknown:
+      return "ApiOutcomeUnknown";
+    case Code::kUnauthenticated:
+      return kubernetes ? "KubernetesUnauthorized" : "Unauthorized";
+    case Code::kPermissionDenied:
+      return kubernetes ? "KubernetesForbidden" : "Forbidden";
+    case Code::kInvalidArgument:
+      return prefix + "Rejected";
+    case Code::kConflict:
+    case Code::kAlreadyExists:
+      return "Conflict";
+    default:
+      return prefix + "Error";
+  }
+}
+
+struct TokenReconciler::Context {
+  kube::ObjectKey key;
+  json object;         // the resource as last seen (after this reconcile's own patches)
+  DatabaseToken t;     // parsed from object
+  TokenStatus status;  // what status should say; written when it differs from t.status
+  SecretState secret;
+};
+
+namespace {
+
+// Ends a create-in-flight mark however the create goes.
+class CreateGuard {
+ public:
+  CreateGuard(TokenInventory& inventory, std::string uid)
+      : inventory_(inventory), uid_(std::move(uid)) {
+    inventory_.beginCreate(uid_);
+  }
+  ~CreateGuard() { inventory_.endCreate(uid_); }
+  CreateGuard(const CreateGuard&) = delete;
+  CreateGuard& operator=(const CreateGuard&) = delete;
+
+ private:
+  TokenInventory& inventory_;
+  std::string uid_;
+};
+
+std::string shortList(const std::vector<influx::Permission>& permissions) {
+  if (permissions.empty()) {
+    return "no permissions";
+  }
+  std::string out;
+  for (const auto& p : permissions) {
+    out += (out.empty() ? "" : ", ") + p.action + " " + p.resource;
+  }
+  return out;
+}
+
+bool sameExpiry(const std::optional<common::WallTime>& a,
+                const std::optional<common::WallTime>& b) {
+  if (a.has_value() != b.has_value()) {
+    return false;
+  }
+  if (!a) {
+    return true;
+  }
+  return std::chrono::duration_cast<std::chrono::seconds>(*a - *b).count() == 0;
+}
+
+std::optional<common::WallTime> parseTime(const std::string& s) {
+  if (s.empty()) {
+    return std::nullopt;
+  }
+  return common::parseRfc3339(s);
+}
+
+}  // namespace
+
+TokenReconciler::TokenReconciler(kube::KubeApi& kube, influx::TokenClient& influx,
+                                 const runtime::Store& databaseTokens,
+                                 const runtime::Store& secrets, TokenInventory& inventory,
+                                 runtime::EventRecorder& events, const common::Clock& clock,
+                                 common::Logger logger, ReconcilerOptions options)
+    : kube_(kube),
+      influx_(influx),
+      databaseTokens_(databaseTokens),
+      secrets_(secrets),
+      inventory_(inventory),
+      events_(events),
+      clock_(clock),
+      log_(std::move(logger)),
+      options_(std::move(options)) {}
+
+Marker TokenReconciler::marker(const DatabaseToken& t) const {
+  return Marker{options_.clusterId, t.uid};
+}
+
+Result<Action> TokenReconciler::reconcile(const kube::ObjectKey& key) {
+  runtime::ObjectPtr cached = databaseTokens_.get(key);
+  if (!cached) {
+    return Action::awaitChange();  // gone; anything external was handled by the finalizer
+  }
+  auto parsed = parseDatabaseToken(*cached);
+  if (!parsed.ok()) {
+    log_.warn("ignoring a malformed DatabaseToken",
+              {{"key", key.toString()}, {"error", parsed.status().message()}});
+    return Action::awaitChange();
+  }
+  Context c{key, *cached, std::move(parsed).value(), {}, {}};
+  c.status = c.t.status;
+  const int64_t gen = c.t.generation;
+
+  if (c.t.paused) {
+    setCondition(c.status.conditions,
+                 makeCondition(kConditionSynced, false, "Paused",
+                               "Reconciling is paused by the annotation " +
+                                   std::string(kPausedAnnotation) + "=true.",
+                               gen),
+                 clock_.wallNow());
+    if (auto s = writeStatus(c); !s.isOk()) {
+      return s;
+    }
+    return Action::awaitChange();
+  }
+  if (c.t.deleting) {
+    return finalize(c);
+  }
+  if (c.t.invalidSpec) {
+    // Refused by the schema on any current CRD; reported, never sent to InfluxDB.
+    std::string message = "The spec is invalid: " + *c.t.invalidSpec + ".";
+    setCondition(c.status.conditions,
+                 makeCondition(kConditionReady, false, "InvalidSpec", message, gen),
+                 clock_.wallNow());
+    setCondition(c.status.conditions,
+                 makeCondition(kConditionSynced, false, "InvalidSpec", message, gen),
+                 clock_.wallNow());
+    if (c.status.tokenId.empty()) {
+      c.status.phase = kPhaseFailed;
+    }
+    c.status.observedGeneration = gen;
+    if (auto s = writeStatus(c); !s.isOk()) {
+      return s;
+    }
+    return Action::awaitChange();
+  }
+  if (!c.t.hasFinalizer()) {
+    // Before anything external exists, so a deletion can never skip the revocation.
+    if (auto s = addFinalizer(c); !s.isOk()) {
+      return failed(c, s, "adding the finalizer", Source::kKubernetes);
+    }
+  }
+  const bool wasRevoked = c.t.status.phase == kPhaseRevoked || !c.t.status.revokedAt.empty();
+  if (wasRevoked && !c.t.spec.revoked) {
+    // spec.revoked went back to false where no CEL rule stopped it: revocation is final.
+    auto now = clock_.wallNow();
+    bool changed = setCondition(
+        c.status.conditions,
+        makeCondition(kConditionSynced, false, "UnrevokeRefused",
+                      "spec.revoked was set back to false, but a revocation is irreversible: the "
+                      "token stays revoked. Create a new DatabaseToken for a new token.",
+                      gen),
+        now);
+    setCondition(c.status.conditions,
+                 makeCondition(kConditionRevoked, true, "Revoked",
+                               "The token was revoked; revocation is irreversible.", gen),
+                 now);
+    setCondition(c.status.conditions,
+                 makeCondition(kConditionReady, false, "Revoked", "The token was revoked.", gen),
+                 now);
+    c.status.observedGeneration = gen;
+    if (changed) {
+      events_.event(c.object, runtime::EventType::kWarning, "UnrevokeRefused",
+                    "spec.revoked was set back to false; the token stays revoked.");
+    }
+    if (auto s = writeStatus(c); !s.isOk()) {
+      return s;
+    }
+    return Action::awaitChange();
+  }
+  if (c.t.spec.revoked) {
+    return revoke(c);
+  }
+  return ensure(c);
+}
+
+Status TokenReconciler::addFinalizer(Context& c) {
+  const json& meta = c.object["metadata"];
+  json patch = json::array({{{"op", "test"},
+                             {"path", "/metadata/resourceVersion"},
+                             {"value", meta.value("resourceVersion", "")}}});
+  if (meta.contains("finalizers") && meta["finalizers"].is_array()) {
+    patch.push_back({{"op", "add"}, {"path", "/metadata/finalizers/-"}, {"value", kFinalizer}});
+  } else {
+    patch.push_back(
+        {{"op", "add"}, {"path", "/metadata/finalizers"}, {"value", json::array({kFinalizer})}});
+  }
+  kube::PatchOptions o;
+  o.type = kube::PatchType::kJson;
+  o.fieldManager = options_.fieldManager;
+  auto r = kube_.patch(databaseTokens(), c.t.ns, c.t.name, patch, o);
+  if (!r.ok()) {
+    return r.status();
+  }
+  c.object = std::move(r).value();
+  c.t.finalizers.push_back(kFinalizer);
+  c.t.resourceVersion = kube::resourceVersionOf(c.object);
+  return Status::ok();
+}
+
+Status TokenReconciler::removeFinalizer(Context& c) {
+  const json& fins = c.object["metadata"].value("finalizers", json::array());
+  for (size_t i = 0; i < fins.size(); ++i) {
+    if (fins[i] != kFinalizer) {
+      continue;
+    }
+    // Test the value at the index, so a concurrent change to the list cannot make this remove
+    // someone else's finalizer.
+    std::string path = "/metadata/finalizers/" + std::to_string(i);
+    json patch = json::array({{{"op", "test"}, {"path", path}, {"value", kFinalizer}},
+                              {{"op", "remove"}, {"path", path}}});
+    kube::PatchOptions o;
+    o.type = kube::PatchType::kJson;
+    o.fieldManager = options_.fieldManager;
+    auto r = kube_.patch(databaseTokens(), c.t.ns, c.t.name, patch, o);
+    if (!r.ok() && r.status().code() != Code::kNotFound) {
+      return r.status();
+    }
+    return Status::ok();
+  }
+  return Status::ok();
+}
+
+Status TokenReconciler::writeStatus(Context& c) {
+  if (c.status == c.t.status) {
+    return Status::ok();  // nothing changed: no write
+  }
+  json status = toJson(c.status);
+  // A merge patch removes fields only when they are null.
+  for (const char* field :
+       {"phase", "tokenId", "secretName", "createdAt", "revokedAt", "expiresAt"}) {
+    if (!status.contains(field)) {
+      status[field] = nullptr;
+    }
+  }
+  kube::PatchOptions o;
+  o.type = kube::PatchType::kMerge;
+  o.subresource = "status";
+  o.fieldManager = options_.fieldManager;
+  auto r = kube_.patch(databaseTokens(), c.t.ns, c.t.name, json{{"status", status}}, o);
+  if (!r.ok()) {
+    return r.status();
+  }
+  c.object = std::move(r).value();
+  c.t.status = c.status;
+  return Status::ok();
+}
+
+Status TokenReconciler::writeSecret(Context& c, const std::string& tokenId,
+                                    const common::Secret& accessToken) {
+  json secret = buildSecret(c.t, tokenId, accessToken);
+  kube::WriteOptions o;
+  o.fieldManager = options_.fieldManager;
+  if (c.secret.kind == SecretState::Kind::kOwned) {
+    runtime::ObjectPtr cached = secrets_.get({c.t.ns, c.t.effectiveSecretName()});
+    if (cached) {
+      secret["metadata"]["resourceVersion"] = kube::resourceVersionOf(*cached);
+    }
+    auto r = kube_.update(kube::resources::secrets(), c.t.ns, secret, o);
+    if (r.ok() || r.status().code() != Code::kNotFound) {
+      return r.status();
+    }
+    secret["metadata"].erase("resourceVersion");  // deleted meanwhile: create it again
+  }
+  auto r = kube_.create(kube::resources::secrets(), c.t.ns, secret, o);
+  return r.status();
+}
+
+Status TokenReconciler::deleteOwnedSecret(Context& c) {
+  if (c.secret.kind != SecretState::Kind::kOwned) {
+    return Status::ok();
+  }
+  kube::DeleteOptions o;
+  o.preconditionUid = c.secret.uid;
+  auto r = kube_.remove(kube::resources::secrets(), c.t.ns, c.t.effectiveSecretName(), o);
+  if (!r.ok() && r.status().code() != Code::kNotFound) {
+    return r.status();
+  }
+  return Status::ok();
+}
+
+Status TokenReconciler::releaseSecret(Context& c) {
+  if (c.secret.kind != SecretState::Kind::kOwned) {
+    return Status::ok();
+  }
+  // Without the ownerReference the garbage collector keeps the Secret; without the label the
+  // operator no longer treats it as its own.
+  json patch = {
+      {"metadata", {{"ownerReferences", nullptr}, {"labels", {{kManagedByLabel, nullptr}}}}}};
+  kube::PatchOptions o;
+  o.type = kube::PatchType::kMerge;
+  o.fieldManager = options_.fieldManager;
+  auto r = kube_.patch(kube::resources::secrets(), c.t.ns, c.t.effectiveSecretName(), patch, o);
+  if (!r.ok() && r.status().code() != Code::kNotFound) {
+    return r.status();
+  }
+  return Status::ok();
+}
+
+Status TokenReconciler::revokeOne(Context& c, const std::string& id, bool& revoked) {
+  auto r = influx_.revoke(id);
+  if (!r.ok()) {
+    return r.status();
+  }
+  if (auto known = inventory_.find(id)) {
+    known->revokedAt = clock_.wallNow();
+    inventory_.upsert(*known);
+  }
+  revoked = revoked || *r == influx::RevokeOutcome::kRevoked;
+  log_.info("revoked token", {{"key", c.key.toString()}, {"tokenId", id}});
+  return Status::ok();
+}
+
+Status TokenReconciler::revokeAllBut(Context& c, const std::string& keep, bool& revokedSomething) {
+  std::vector<std::string> ids;
+  auto add = [&](const std::string& id) {
+    if (!id.empty() && id != keep && std::find(ids.begin(), ids.end(), id) == ids.end()) {
+      if (auto known = inventory_.find(id); known && known->isRevoked()) {
+        return;  // the inventory shows it revoked already
+      }
+      ids.push_back(id);
+    }
+  };
+  if (c.t.status.revokedAt.empty()) {
+    add(c.t.status.tokenId);
+  }
+  if (c.secret.kind == SecretState::Kind::kOwned) {
+    add(c.secret.tokenId);
+  }
+  if (auto recent = inventory_.recentlyIssued(c.t.uid)) {
+    add(*recent);
+  }
+  Marker mine = marker(c.t);
+  for (const auto& token : inventory_.all()) {
+    if (!token.isRevoked() && parseMarker(token.description) == mine) {
+      add(token.id);
+    }
+  }
+  for (const auto& id : ids) {
+    if (auto s = revokeOne(c, id, revokedSomething); !s.isOk()) {
+      return s;
+    }
+  }
+  return Status::ok();
+}
+
+Result<Action> TokenReconciler::revoke(Context& c) {
+  const int64_t gen = c.t.generation;
+  c.secret = examineSecret(secrets_.get({c.t.ns, c.t.effectiveSecretName()}).get(), c.t.uid);
+  bool revoked = false;
+  if (auto s = revokeAllBut(c, "", revoked); !s.isOk()) {
+    return failed(c, s, "revoking the token", Source::kInflux);
+  }
+  if (auto s = deleteOwnedSecret(c); !s.isOk()) {
+    return failed(c, s, "deleting the token's Secret", Source::kKubernetes);
+  }
+  auto now = clock_.wallNow();
+  c.status.phase = kPhaseRevoked;
+  if (c.status.revokedAt.empty()) {
+    c.status.revokedAt = common::formatRfc3339(now);
+  }
+  c.status.observedGeneration = gen;
+  setCondition(c.status.conditions,
+               makeCondition(kConditionRevoked, true, "Revoked",
+                             "The token was revoked; revocation is irreversible.", gen),
+               now);
+  setCondition(c.status.conditions,
+               makeCondition(kConditionReady, false, "Revoked", "The token was revoked.", gen),
+               now);
+  setCondition(
+      c.status.conditions,
+      makeCondition(kConditionSynced, true, "Synced", "The token is revoked as declared.", gen),
+      now);
+  if (revoked) {
+    events_.event(c.object, runtime::EventType::kNormal, "Revoked",
+                  "Revoked token " + c.t.status.tokenId + " in InfluxDB and deleted its Secret.");
+  }
+  if (auto s = writeStatus(c); !s.isOk()) {
+    return failed(c, s, "writing status", Source::kKubernetes);
+  }
+  return Action::awaitChange();
+}
+
+Result<Action> TokenReconciler::finalize(Context& c) {
+  if (!c.t.hasFinalizer()) {
+    return Action::awaitChange();  // someone else's finalizer keeps it; nothing of ours left
+  }
+  c.secret = examineSecret(secrets_.get({c.t.ns, c.t.effectiveSecretName()}).get(), c.t.uid);
+  bool revoked = false;
+  if (c.t.spec.deletionPolicy == DeletionPolicy::kRevoke) {
+    // The finalizer stays until the API confirms the revocation (204 or 404).
+    if (auto s = revokeAllBut(c, "", revoked); !s.isOk()) {
+      return failed(c, s, "revoking the token of a deleted DatabaseToken", Source::kInflux);
+    }
+    if (revoked) {
+      events_.event(c.object, runtime::EventType::kNormal, "Revoked",
+                    "Revoked token " + c.t.status.tokenId +
+                        " in InfluxDB because its DatabaseToken was deleted.");
+    }
+  } else {
+    std::string current = c.t.status.revokedAt.empty() ? c.t.status.tokenId : "";
+    if (current.empty() && c.secret.kind == SecretState::Kind::kOwned) {
+      current = c.secret.tokenId;
+    }
+    if (!current.empty()) {
+      auto known = inventory_.find(current);
+      std::string description =
+          known ? known->description : withMarker(c.t.effectiveDescription(), marker(c.t));
+      influx::UpdateRequest release;
+      release.description = withoutMarker(description);
+      auto r = influx_.update(current, release);
+      if (!r.ok() && r.status().code() != Code::kNotFound) {
+        return failed(c, r.status(), "releasing the token", Source::kInflux);
+      }
+      if (r.ok()) {
+        inventory_.upsert(*r);
+        events_.event(c.object, runtime::EventType::kNormal, "Released",
+                      "Released token " + current +
+                          ": it stays in InfluxDB without the operator's marker, and Secret " +
+                          c.t.effectiveSecretName() + " is kept.");
+      }
+    }
+    if (auto s = revokeAllBut(c, current, revoked); !s.isOk()) {
+      return failed(c, s, "revoking leftover tokens", Source::kInflux);
+    }
+    if (auto s = releaseSecret(c); !s.isOk()) {
+      return failed(c, s, "releasing the Secret", Source::kKubernetes);
+    }
+  }
+  if (auto s = removeFinalizer(c); !s.isOk()) {
+    return failed(c, s, "removing the finalizer", Source::kKubernetes);
+  }
+  return Action::awaitChange();
+}
+
+Result<Action> TokenReconciler::ensure(Context& c) {
+  const int64_t gen = c.t.generation;
+  if (!inventory_.loaded()) {
+    // No token is issued before the inventory is known: it is how orphans are found.
+    return Action::requeueAfter(options_.inventoryWait);
+  }
+  const std::string secretName = c.t.effectiveSecretName();
+  c.secret = examineSecret(secrets_.get({c.t.ns, secretName}).get(), c.t.uid);
+  auto now = clock_.wallNow();
+  if (c.secret.kind == SecretState::Kind::kForeign) {
+    std::string message = "Secret " + secretName +
+                          " exists and is not managed by this DatabaseToken; the operator never "
+                          "overwrites it. Delete it or choose another spec.secretName.";
+    bool changed =
+        setCondition(c.status.conditions,
+                     makeCondition(kConditionReady, false, "SecretConflict", message, gen), now);
+    setCondition(c.status.conditions,
+                 makeCondition(kConditionSynced, false, "SecretConflict", message, gen), now);
+    if (c.status.phase.empty()) {
+      c.status.phase = kPhasePending;
+    }
+    c.status.observedGeneration = gen;
+    if (changed) {
+      events_.event(c.object, runtime::EventType::kWarning, "SecretConflict", message);
+    }
+    if (auto s = writeStatus(c); !s.isOk()) {
+      return failed(c, s, "writing status", Source::kKubernetes);
+    }
+    return Action::awaitChange();
+  }
+
+  // The current token: status first, then the Secret (a status write that failed after the
+  // Secret was written), then this process's memory (a cache that has not caught up).
+  inventory_.settle(c.t.uid, c.t.status.tokenId);
+  std::string id = c.t.status.tokenId;
+  if (!c.t.status.revokedAt.empty()) {
+    id.clear();
+  }
+  if (id.empty() && c.secret.kind == SecretState::Kind::kOwned) {
+    id = c.secret.tokenId;
+  }
+  if (id.empty()) {
+    if (auto recent = inventory_.recentlyIssued(c.t.uid)) {
+      id = *recent;
+    }
+  }
+  if (id.empty()) {
+    return issue(c, "", nullptr);
+  }
+  std::optional<influx::Token> token = inventory_.find(id);
+  std::optional<common::WallTime> createdAt =
+      token ? std::optional<common::WallTime>(token->createdAt) : parseTime(c.t.status.createdAt);
+  if (inventory_.knownGone(id, createdAt)) {
+    return issue(c, id, "was revoked or deleted outside Kubernetes");
+  }
+  if (c.secret.kind == SecretState::Kind::kMissing) {
+    return issue(c, id, "lost its Secret (deleted), and a token string cannot be read again");
+  }
+  if (!c.secret.intact || c.secret.tokenId != id) {
+    return issue(c, id, "lost its Secret (edited), and a token string cannot be read again");
+  }
+  std::optional<common::WallTime> currentExpiry =
+      token ? token->expiresAt : parseTime(c.t.status.expiresAt);
+  if (!sameExpiry(currentExpiry, c.t.spec.expiresAt)) {
+    return issue(c, id, "has another expiry than spec.expiresAt, which InfluxDB cannot change");
+  }
+
+  // Drift in what InfluxDB can change in place: description and permissions.
+  if (token && !token->isRevoked()) {
+    std::string wantDescription = withMarker(c.t.effectiveDescription(), marker(c.t));
+    std::vector<influx::Permission> wantPermissions = apiPermissions(c.t.spec);
+    influx::UpdateRequest update;
+    if (token->description != wantDescription) {
+      update.description = wantDescription;
+    }
+    if (token->permissions != wantPermissions) {
+      update.permissions = wantPermissions;
+    }
+    if (update.description || update.permissions) {
+      auto r = influx_.update(id, update);
+      if (!r.ok()) {
+        return failed(c, r.status(), "updating the token", Source::kInflux);
+      }
+      inventory_.upsert(*r);
+      token = *r;
+      std::string what = update.permissions ? "Set the permissions of token " + id + " to " +
+                                                  shortList(wantPermissions) + "."
+                                            : "Set the description of token " + id + ".";
+      events_.event(c.object, runtime::EventType::kNormal,
+                    update.permissions ? "PermissionsUpdated" : "DescriptionUpdated", what);
+    }
+  }
+
+  c.status.phase = kPhaseActive;
+  c.status.tokenId = id;
+  c.status.secretName = secretName;
+  if (token) {
+    c.status.createdAt = common::formatRfc3339(token->createdAt);
+    c.status.expiresAt = token->expiresAt ? common::formatRfc3339(*token->expiresAt) : "";
+  }
+  c.status.observedGeneration = gen;
+  if (token && token->isExpiredAt(now)) {
+    setCondition(c.status.conditions,
+                 makeCondition(kConditionReady, false, "Expired",
+                               "Token " + id + " expired at " + c.status.expiresAt +
+                                   "; set a later spec.expiresAt to issue a new one.",
+                               gen),
+                 now);
+  } else {
+    setCondition(
+        c.status.conditions,
+        makeCondition(kConditionReady, true, "TokenReady",
+                      "Token " + id + " exists and Secret " + secretName + " holds it.", gen),
+        now);
+  }
+  setCondition(c.status.conditions,
+               makeCondition(kConditionSynced, true, "Synced", "The token matches the spec.", gen),
+               now);
+  setCondition(
+      c.status.conditions,
+      makeCondition(kConditionRevoked, false, "NotRevoked", "The token is not revoked.", gen), now);
+  if (auto s = writeStatus(c); !s.isOk()) {
+    return failed(c, s, "writing status", Source::kKubernetes);
+  }
+  return Action::awaitChange();
+}
+
+Result<Action> TokenReconciler::issue(Context& c, const std::string& previousId, const char* why) {
+  const int64_t gen = c.t.generation;
+  const std::string secretName = c.t.effectiveSecretName();
+  influx::CreateRequest request;
+  request.description = withMarker(c.t.effectiveDescription(), marker(c.t));
+  request.permissions = apiPermissions(c.t.spec);
+  request.expiresAt = c.t.spec.expiresAt;
+
+  Result<influx::CreatedToken> created = Status(Code::kInternal, "not attempted");
+  {
+    CreateGuard guard(inventory_, c.t.uid);
+    created = influx_.create(request);
+    if (!created.ok() && created.status().code() == Code::kAlreadyExists && !previousId.empty()) {
+      // An API that refuses duplicate descriptions: the old token has to go first.
+      bool revoked = false;
+      if (auto s = revokeOne(c, previousId, revoked); !s.isOk()) {
+        return failed(c, s, "revoking the previous token", Source::kInflux);
+      }
+      created = influx_.create(request);
+    }
+    if (created.ok()) {
+      inventory_.rememberIssued(c.t.uid, created->token.id);
+      inventory_.upsert(created->token);
+    }
+  }
+  if (!created.ok()) {
+    Status s = created.status();
+    if (s.code() == Code::kOutcomeUnknown) {
+      // A token may exist whose string is lost: the next inventory finds it by its marker and
+      // the sweep revokes it before another is issued.
+      inventory_.requestRefresh();
+    } else if (s.code() == Code::kAlreadyExists) {
+      inventory_.requestRefresh();  // a leftover token with this description: sweep it first
+    }
+    return failed(c, s, "creating the token", Source::kInflux);
+  }
+  const influx::Token& token = created->token;
+  if (auto s = writeSecret(c, token.id, created->accessToken); !s.isOk()) {
+    // No orphan: the string is lost with this Secret write, so the token goes too.
+    bool revoked = false;
+    if (auto r = revokeOne(c, token.id, revoked); !r.isOk()) {
+      inventory_.requestRefresh();  // the sweep will find it by its marker
+    }
+    return failed(c, s, "writing the token's Secret", Source::kKubernetes);
+  }
+  auto now = clock_.wallNow();
+  c.status.phase = kPhaseActive;
+  c.status.tokenId = token.id;
+  c.status.secretName = secretName;
+  c.status.createdAt = common::formatRfc3339(token.createdAt);
+  c.status.expiresAt = token.expiresAt ? common::formatRfc3339(*token.expiresAt) : "";
+  c.status.revokedAt.clear();
+  c.status.observedGeneration = gen;
+  setCondition(
+      c.status.conditions,
+      makeCondition(kConditionReady, true, "TokenReady",
+                    "Token " + token.id + " exists and Secret " + secretName + " holds it.", gen),
+      now);
+  setCondition(c.status.conditions,
+               makeCondition(kConditionSynced, true, "Synced", "The token matches the spec.", gen),
+               now);
+  setCondition(
+      c.status.conditions,
+      makeCondition(kConditionRevoked, false, "NotRevoked", "The token is not revoked.", gen), now);
+  if (previousId.empty()) {
+    events_.event(
+        c.object, runtime::EventType::kNormal, "Created",
+        "Created token " + token.id + " in InfluxDB; its string is in Secret " + secretName + ".");
+  } else {
+    events_.event(c.object, runtime::EventType::kNormal, "TokenReissued",
+                  "Token " + previousId + " " + why + ": issued token " + token.id +
+                      " and stored it in Secret " + secretName + ".");
+  }
+  if (auto s = writeStatus(c); !s.isOk()) {
+    // The Secret annotation names the token: the next reconcile adopts it from there.
+    return failed(c, s, "writing status", Source::kKubernetes);
+  }
+  if (!previousId.empty()) {
+    bool revoked = false;
+    if (auto s = revokeOne(c, previousId, revoked); !s.isOk()) {
+      inventory_.requestRefresh();  // the sweep revokes it: it carries the marker, unused
+      log_.warn("could not revoke the previous token yet",
+                {{"key", c.key.toString()}, {"tokenId", previousId}, {"error", s.message()}});
+    } else if (revoked) {
+      events_.event(c.object, runtime::EventType::kNormal, "Revoked",
+                    "Revoked the previous token " + previousId + ".");
+    }
+  }
+  return Action::awaitChange();
+}
+
+Result<Action> TokenReconciler::failed(Context& c, const Status& status, const char* doing,
+                                       Source source) {
+  const bool influxError = source == Source::kInflux;
+  std::string reason = reasonFor(status, !influxError);
+  std::string message = std::string(1, static_cast<char>(std::toupper(doing[0]))) +
+                        std::string(doing + 1) + " failed: " + status.message();
+  const int64_t gen = c.t.generation;
+  auto now = clock_.wallNow();
+  bool changed = setCondition(c.status.conditions,
+                              makeCondition(kConditionSynced, false, reason, message, gen), now);
+  if (c.status.tokenId.empty() && c.status.revokedAt.empty()) {
+    c.status.phase = kPhasePending;
+    setCondition(c.status.conditions, makeCondition(kConditionReady, false, reason, message, gen),
+                 now);
+  }
+  if (changed) {
+    events_.event(c.object, runtime::EventType::kWarning, reason, message);
+  }
+  if (auto s = writeStatus(c); !s.isOk()) {
+    log_.warn("could not record a failure in status",
+              {{"key", c.key.toString()}, {"error", s.message()}});
+  }
+  log_.warn("reconcile failed",
+            {{"key", c.key.toString()}, {"reason", reason}, {"error", status.message()}});
+  // The Management API answering 401/403 is retried with backoff like an outage: the resource
+  // recovers by itself once the credentials do.
+  if (influxError &&
+      (status.code() == Code::kUnauthenticated || status.code() == Code::kPermissionDenied)) {
+    return Status(Code::kUnavailable, status.message());
+  }
+  return status;
+}
+
+}  // namespace dbtoken::tokens

@@ -1,0 +1,88 @@
+// TokenReconciler: makes InfluxDB agree with one DatabaseToken (DESIGN.md "Behaviour"): the
+// finalizer first; the crash-safe create sequence (POST, then the Secret, then status — and the
+// token revoked again if its Secret cannot be written); revocation on spec.revoked (the owned
+// Secret deleted); deletion by policy (Revoke, or Retain which releases the token and keeps its
+// Secret); drift from the inventory (permissions or description patched back; a token revoked
+// or deleted outside Kubernetes, a deleted or edited Secret, or a changed expiry re-issued);
+// never a Secret it does not own; the pause annotation; status written only when it changes; an
+// event for every external action. Level-based: it never learns why it was called.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "influx/token_client.h"
+#include "kube/api_client.h"
+#include "runtime/controller.h"
+#include "runtime/event_recorder.h"
+#include "runtime/store.h"
+#include "tokens/database_token.h"
+#include "tokens/inventory.h"
+#include "tokens/marker.h"
+#include "tokens/secret_builder.h"
+
+namespace dbtoken::tokens {
+
+kube::Resource databaseTokens();
+
+struct ReconcilerOptions {
+  std::string clusterId;  // for the ownership marker
+  std::string fieldManager = "influxdb-token-operator";
+  // When the inventory has not loaded yet, look again after this long.
+  std::chrono::milliseconds inventoryWait{500};
+};
+
+class TokenReconciler final : public runtime::Reconciler {
+ public:
+  TokenReconciler(kube::KubeApi& kube, influx::TokenClient& influx,
+                  const runtime::Store& databaseTokens, const runtime::Store& secrets,
+                  TokenInventory& inventory, runtime::EventRecorder& events,
+                  const common::Clock& clock, common::Logger logger, ReconcilerOptions options);
+
+  common::Result<runtime::Action> reconcile(const kube::ObjectKey& key) override;
+
+ private:
+  struct Context;  // one reconcile's state
+
+  common::Result<runtime::Action> finalize(Context& c);
+  common::Result<runtime::Action> revoke(Context& c);
+  common::Result<runtime::Action> ensure(Context& c);
+  common::Result<runtime::Action> issue(Context& c, const std::string& previousId, const char* why);
+
+  common::Status addFinalizer(Context& c);
+  common::Status removeFinalizer(Context& c);
+  common::Status writeSecret(Context& c, const std::string& tokenId,
+                             const common::Secret& accessToken);
+  common::Status deleteOwnedSecret(Context& c);
+  common::Status releaseSecret(Context& c);
+  common::Status writeStatus(Context& c);
+  // Revokes every token this resource owns except `keep`: status and Secret ids, recently
+  // issued ones, and unrevoked tokens carrying its marker. NotFound counts as done.
+  common::Status revokeAllBut(Context& c, const std::string& keep, bool& revokedSomething);
+  common::Status revokeOne(Context& c, const std::string& id, bool& revoked);
+  // Which API a failure came from: it names the reason, and decides how it is retried.
+  enum class Source { kInflux, kKubernetes };
+  // Records a failure in Synced (and Ready while there is no token) and hands it on to the
+  // controller's error policy.
+  common::Result<runtime::Action> failed(Context& c, const common::Status& status,
+                                         const char* doing, Source source);
+
+  Marker marker(const DatabaseToken& t) const;
+
+  kube::KubeApi& kube_;
+  influx::TokenClient& influx_;
+  const runtime::Store& databaseTokens_;
+  const runtime::Store& secrets_;
+  TokenInventory& inventory_;
+  runtime::EventRecorder& events_;
+  const common::Clock& clock_;
+  common::Logger log_;
+  ReconcilerOptions options_;
+};
+
+// Reason a failure is reported with (Synced=False): ApiUnavailable, Unauthorized, Forbidden...
+std::string reasonFor(const common::Status& status, bool kubernetes);
+
+}  // namespace dbtoken::tokens
