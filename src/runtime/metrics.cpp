@@ -202,6 +202,12 @@ T& Family<T>::with(const LabelValues& values) {
 }
 
 template <typename T>
+void Family<T>::remove(const LabelValues& values) {
+  std::lock_guard lk(mu_);
+  children_.erase(values);
+}
+
+template <typename T>
 void Family<T>::render(std::string& out) const {
   renderHeader(out);
   std::lock_guard lk(mu_);

@@ -98,6 +98,8 @@ class Family final : public FamilyBase {
 
   // The child for these label values (as many as the family has label names).
   T& with(const LabelValues& values);
+  // Drops the child for these label values (a series whose object is gone).
+  void remove(const LabelValues& values);
   void render(std::string& out) const override;
 
  private:

@@ -110,4 +110,31 @@ ObjectMap Store::replace(ObjectMap objects) {
   return objects;  // now the old content
 }
 
+ObjectPtr NamespacedStores::get(const kube::ObjectKey& key) const {
+  for (const auto& [ns, store] : stores_) {
+    if (ns == key.ns) {
+      return store->get(key);
+    }
+  }
+  return nullptr;
+}
+
+std::vector<ObjectPtr> NamespacedStores::list() const {
+  std::vector<ObjectPtr> out;
+  for (const auto& [ns, store] : stores_) {
+    auto part = store->list();
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  return out;
+}
+
+bool NamespacedStores::synced() const {
+  for (const auto& [ns, store] : stores_) {
+    if (!store->synced()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace dbtoken::runtime

@@ -21,16 +21,26 @@ namespace dbtoken::runtime {
 using ObjectPtr = std::shared_ptr<const nlohmann::json>;
 using ObjectMap = std::unordered_map<kube::ObjectKey, ObjectPtr, kube::ObjectKeyHash>;
 
-class Store {
+// What a reconciler reads: one Store, or one per watched namespace (NamespacedStores).
+class ObjectReader {
+ public:
+  virtual ~ObjectReader() = default;
+  virtual ObjectPtr get(const kube::ObjectKey& key) const = 0;  // null when absent
+  virtual std::vector<ObjectPtr> list() const = 0;
+  // True once every underlying cache has listed.
+  virtual bool synced() const = 0;
+};
+
+class Store final : public ObjectReader {
  public:
   // Readers, any thread.
-  ObjectPtr get(const kube::ObjectKey& key) const;  // null when absent
-  std::vector<ObjectPtr> list() const;
+  ObjectPtr get(const kube::ObjectKey& key) const override;  // null when absent
+  std::vector<ObjectPtr> list() const override;
   std::vector<ObjectPtr> listNamespace(const std::string& ns) const;
   // Objects whose metadata.ownerReferences name this owner UID.
   std::vector<ObjectPtr> byOwner(const std::string& ownerUid) const;
   size_t size() const;
-  bool synced() const { return synced_.load(std::memory_order_acquire); }
+  bool synced() const override { return synced_.load(std::memory_order_acquire); }
 
   // Writer side: the informer only.
   // Puts the object in; returns what it replaced (null when it is new).
@@ -49,6 +59,18 @@ class Store {
   ObjectMap objects_;
   OwnerIndex byOwner_;
   std::atomic<bool> synced_{false};
+};
+
+// The caches of several informers, one per namespace, read as one. The stores must outlive it.
+class NamespacedStores final : public ObjectReader {
+ public:
+  void add(std::string ns, const Store& store) { stores_.emplace_back(std::move(ns), &store); }
+  ObjectPtr get(const kube::ObjectKey& key) const override;
+  std::vector<ObjectPtr> list() const override;
+  bool synced() const override;
+
+ private:
+  std::vector<std::pair<std::string, const Store*>> stores_;
 };
 
 }  // namespace dbtoken::runtime

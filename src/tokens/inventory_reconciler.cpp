@@ -15,8 +15,8 @@ using common::Status;
 using nlohmann::json;
 
 InventoryReconciler::InventoryReconciler(influx::TokenClient& influx, TokenInventory& inventory,
-                                         const runtime::Store& databaseTokens,
-                                         const runtime::Store& secrets,
+                                         const runtime::ObjectReader& databaseTokens,
+                                         const runtime::ObjectReader& secrets,
                                          runtime::EventRecorder& events,
                                          std::function<void(const kube::ObjectKey&)> reconcileToken,
                                          common::Logger logger, InventoryOptions options)

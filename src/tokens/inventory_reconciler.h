@@ -31,8 +31,8 @@ class InventoryReconciler final : public runtime::Reconciler {
   static kube::ObjectKey key() { return {"", "inventory"}; }
 
   InventoryReconciler(influx::TokenClient& influx, TokenInventory& inventory,
-                      const runtime::Store& databaseTokens, const runtime::Store& secrets,
-                      runtime::EventRecorder& events,
+                      const runtime::ObjectReader& databaseTokens,
+                      const runtime::ObjectReader& secrets, runtime::EventRecorder& events,
                       std::function<void(const kube::ObjectKey&)> reconcileToken,
                       common::Logger logger, InventoryOptions options);
 
@@ -44,8 +44,8 @@ class InventoryReconciler final : public runtime::Reconciler {
  private:
   influx::TokenClient& influx_;
   TokenInventory& inventory_;
-  const runtime::Store& databaseTokens_;
-  const runtime::Store& secrets_;
+  const runtime::ObjectReader& databaseTokens_;
+  const runtime::ObjectReader& secrets_;
   runtime::EventRecorder& events_;
   std::function<void(const kube::ObjectKey&)> reconcileToken_;
   common::Logger log_;

@@ -96,8 +96,8 @@ std::optional<common::WallTime> parseTime(const std::string& s) {
 }  // namespace
 
 TokenReconciler::TokenReconciler(kube::KubeApi& kube, influx::TokenClient& influx,
-                                 const runtime::Store& databaseTokens,
-                                 const runtime::Store& secrets, TokenInventory& inventory,
+                                 const runtime::ObjectReader& databaseTokens,
+                                 const runtime::ObjectReader& secrets, TokenInventory& inventory,
                                  runtime::EventRecorder& events, const common::Clock& clock,
                                  common::Logger logger, ReconcilerOptions options)
     : kube_(kube),

@@ -37,7 +37,7 @@ struct ReconcilerOptions {
 class TokenReconciler final : public runtime::Reconciler {
  public:
   TokenReconciler(kube::KubeApi& kube, influx::TokenClient& influx,
-                  const runtime::Store& databaseTokens, const runtime::Store& secrets,
+                  const runtime::ObjectReader& databaseTokens, const runtime::ObjectReader& secrets,
                   TokenInventory& inventory, runtime::EventRecorder& events,
                   const common::Clock& clock, common::Logger logger, ReconcilerOptions options);
 
@@ -73,8 +73,8 @@ class TokenReconciler final : public runtime::Reconciler {
 
   kube::KubeApi& kube_;
   influx::TokenClient& influx_;
-  const runtime::Store& databaseTokens_;
-  const runtime::Store& secrets_;
+  const runtime::ObjectReader& databaseTokens_;
+  const runtime::ObjectReader& secrets_;
   TokenInventory& inventory_;
   runtime::EventRecorder& events_;
   const common::Clock& clock_;

@@ -1,0 +1,82 @@
+// The operator's configuration: every flag, its environment variable (DBTOKEN_<FLAG>, flags
+// win), its default, and the checks that turn a bad value into one clear line. Pure: parsing
+// reads only the arguments and the environment it is given, so tests drive it with tables.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "common/status.h"
+#include "influx/http_token_client.h"
+
+namespace dbtoken::op {
+
+struct ListenAddress {
+  std::string host;  // "0.0.0.0" for ":8080"
+  uint16_t port = 0;
+  bool enabled = true;  // "0" turns the endpoint off
+};
+
+struct Config {
+  // Kubernetes
+  std::string kubeconfig;
+  std::string context;
+  std::vector<std::string> namespaces;  // empty: every namespace
+  double qps = 20;
+  int burst = 30;
+
+  // InfluxDB Management API
+  std::string managementUrl;  // without the Dedicated account/cluster path
+  influx::UrlShape shape = influx::UrlShape::kClustered;
+  std::string accountId;
+  std::string influxClusterId;
+  std::string managementTokenFile;
+  std::string caFile;
+  bool allowInsecureHttp = false;
+  std::chrono::milliseconds managementTimeout{10000};
+
+  // Reconciling
+  std::string clusterId;  // "": the kube-system namespace's UID
+  std::chrono::milliseconds resyncPeriod{10 * 60 * 1000};
+  int maxConcurrentReconciles = 4;
+
+  // Leader election
+  bool leaderElect = false;
+  std::string leaderElectionNamespace;  // "": the pod's namespace
+  std::string leaderElectionId = "influxdb-token-operator";
+  std::chrono::milliseconds leaseDuration{15000};
+  std::chrono::milliseconds renewDeadline{10000};
+  std::chrono::milliseconds retryPeriod{2000};
+
+  // Endpoints, logs, shutdown
+  ListenAddress metricsAddr{"0.0.0.0", 8080, true};
+  ListenAddress probeAddr{"0.0.0.0", 8081, true};
+  common::LogFormat logFormat = common::LogFormat::kJson;
+  common::LogLevel logLevel = common::LogLevel::kInfo;
+  std::chrono::milliseconds shutdownGrace{30000};
+
+  bool showVersion = false;
+  bool showHelp = false;
+};
+
+// Looks an environment variable up; nullopt when unset.
+using Environment = std::function<std::optional<std::string>(const std::string& name)>;
+Environment processEnvironment();
+
+// Parses the arguments (argv without the program name) over the environment. InvalidArgument
+// with one line naming the flag and the problem when anything is wrong.
+common::Result<Config> parseConfig(const std::vector<std::string>& args, const Environment& env);
+
+// The --help text.
+std::string usage();
+
+// "15s", "10m", "1h30m", "250ms" (Go's time.ParseDuration, without fractions below ms).
+std::optional<std::chrono::milliseconds> parseDuration(std::string_view text);
+// ":8080", "127.0.0.1:8080", "0" (off).
+std::optional<ListenAddress> parseListenAddress(std::string_view text);
+
+}  // namespace dbtoken::op
