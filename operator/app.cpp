@@ -211,7 +211,7 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
   kube::RestOptions restOptions;
   restOptions.qps = config.qps;
   restOptions.burst = config.burst;
-  restOptions.logger = logger.named("kube");
+  restOptions.logger = logger;
   restOptions.redactor = redactor;
   restOptions.observer = runtime::restClientMetrics(registry);
   auto kubeApi = kube::RestKubeApi::make(*cluster, restOptions);
@@ -235,7 +235,7 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
   }
   influxOptions.allowInsecureHttp = config.allowInsecureHttp;
   influxOptions.timeout = config.managementTimeout;
-  influxOptions.logger = logger.named("influx");
+  influxOptions.logger = logger;
   influxOptions.redactor = redactor;
   influxOptions.observer = managementMetrics(registry);
   auto influxClient = influx::HttpTokenClient::make(std::move(influxOptions));
@@ -270,7 +270,7 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
     t.resource = tokens::databaseTokens();
     t.ns = ns;
     t.transform = runtime::stripManagedFields;
-    t.logger = logger.named("informer").with({{"resource", "databasetokens"}, {"namespace", ns}});
+    t.logger = logger;  // the informer names itself and adds its resource and namespace
     tokenInformers.push_back(std::make_unique<runtime::Informer>(**kubeApi, std::move(t)));
     tokenStores.add(ns, tokenInformers.back()->store());
 
@@ -279,14 +279,14 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
     s.ns = ns;
     s.labelSelector = std::string(tokens::kManagedByLabel) + "=" + tokens::kManagedByValue;
     s.transform = [](json o) { return runtime::hashSecretData(runtime::stripManagedFields(o)); };
-    s.logger = logger.named("informer").with({{"resource", "secrets"}, {"namespace", ns}});
+    s.logger = logger;
     secretInformers.push_back(std::make_unique<runtime::Informer>(**kubeApi, std::move(s)));
     secretStores.add(ns, secretInformers.back()->store());
   }
 
   runtime::EventRecorderOptions eventOptions;
   eventOptions.instance = envOr("POD_NAME", hostName());
-  eventOptions.logger = logger.named("events");
+  eventOptions.logger = logger;
   runtime::KubeEventRecorder events(**kubeApi, eventOptions);
 
   common::RealClock clock;
@@ -301,8 +301,7 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
   tokenControllerOptions.name = "databasetoken";
   tokenControllerOptions.workers = config.maxConcurrentReconciles;
   tokenControllerOptions.metrics = &registry;
-  tokenControllerOptions.logger =
-      logger.named("controller").with({{"controller", "databasetoken"}});
+  tokenControllerOptions.logger = logger;  // the controller names itself
   runtime::Controller tokenController(tokenReconciler, std::move(tokenControllerOptions));
   for (auto& i : tokenInformers) {
     tokenController.watch(*i, runtime::mapToSelf());
@@ -322,8 +321,7 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
   inventoryControllerOptions.name = "inventory";
   inventoryControllerOptions.workers = 1;
   inventoryControllerOptions.metrics = &registry;
-  inventoryControllerOptions.logger =
-      logger.named("controller").with({{"controller", "inventory"}});
+  inventoryControllerOptions.logger = logger;
   runtime::Controller inventoryController(inventoryReconciler,
                                           std::move(inventoryControllerOptions));
   inventory.setRefreshHook([&inventoryController] {
@@ -358,7 +356,7 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
     le.renewDeadline = config.renewDeadline;
     le.retryPeriod = config.retryPeriod;
     le.metrics = &registry;
-    le.logger = logger.named("leader-election");
+    le.logger = logger;
     managerOptions.leaderElection = std::move(le);
   }
   runtime::Manager manager(std::move(managerOptions), leaseApi.get());

@@ -112,7 +112,7 @@ ObjectMap Store::replace(ObjectMap objects) {
 
 ObjectPtr NamespacedStores::get(const kube::ObjectKey& key) const {
   for (const auto& [ns, store] : stores_) {
-    if (ns == key.ns) {
+    if (ns.empty() || ns == key.ns) {  // "" is a store that watches every namespace
       return store->get(key);
     }
   }
