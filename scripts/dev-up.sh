@@ -17,7 +17,7 @@ if ! running kube-apiserver-double || ! running management-api-double; then
   scripts/dev-down.sh --quiet || true
   mkdir -p "$dev"
   if [ ! -f build/CMakeCache.txt ]; then
-    cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   fi
   cmake --build build -j 2 --target kube-apiserver-double management-api-double
 

@@ -16,7 +16,7 @@ done
 scripts/install-deps.sh
 
 build=build
-cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDBTOKEN_WERROR=ON)
+cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DDBTOKEN_WERROR=ON)
 if [ "$sanitize" -eq 1 ]; then
   build=build-asan
   # -O1 keeps sanitized tests quick; -g1 (line tables) is all a sanitizer report needs.
