@@ -351,7 +351,7 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
     le.leaseNamespace = config.leaderElectionNamespace.empty() ? podNamespace(*cluster)
                                                                : config.leaderElectionNamespace;
     le.leaseName = config.leaderElectionId;
-    le.identity = runtime::defaultIdentity();
+    le.identity = runtime::defaultIdentity(envOr("POD_NAME", ""));
     le.leaseDuration = config.leaseDuration;
     le.renewDeadline = config.renewDeadline;
     le.retryPeriod = config.retryPeriod;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The local dev control plane: installs what is missing, builds, starts the Kubernetes API
-# double and the InfluxDB Management API double on 127.0.0.1, applies the DatabaseToken CRD,
-# and prints what to try. State, logs and credentials live in .dev/ (scripts/dev-down.sh stops
+# The operator on the local dev control plane: installs what is missing, builds, starts the
+# Kubernetes API double and the InfluxDB Management API double on 127.0.0.1, applies the
+# DatabaseToken CRD, starts influxdb-token-operator against both, and prints what to try. State, logs and credentials live in .dev/ (scripts/dev-down.sh stops
 # everything). Safe to run again: a running control plane is reported, not restarted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,8 @@ if ! running kube-apiserver-double || ! running management-api-double; then
   if [ ! -f build/CMakeCache.txt ]; then
     cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   fi
-  cmake --build build -j 2 --target kube-apiserver-double management-api-double
+  cmake --build build -j 2 --target kube-apiserver-double management-api-double \
+    influxdb-token-operator
 
   # Kubernetes API double: HTTPS with its own CA, an admin token and a kubeconfig.
   build/tests/doubles/kube/kube-apiserver-double --data-dir "$dev/kube" \
@@ -58,8 +59,26 @@ KUBECONFIG=$kubeconfig kubectl apply -f "$crd" >/dev/null
 KUBECONFIG=$kubeconfig kubectl wait --for=condition=Established \
   crd/databasetokens.tokens.influxdb.dev --timeout=30s >/dev/null
 
+if ! running operator; then
+  cmake --build build -j 2 --target influxdb-token-operator >/dev/null
+  # Text logs for people; the manifests and the chart run it with --log-format=json.
+  POD_NAME=dev-operator build/operator/influxdb-token-operator \
+    --kubeconfig "$kubeconfig" --management-url "$mgmt_url" --ca-file "$mgmt_ca" \
+    --management-token-file "$dev/management-token" \
+    --metrics-addr 127.0.0.1:18080 --probe-addr 127.0.0.1:18081 --log-format text \
+    >>"$dev/operator.log" 2>&1 &
+  echo $! >"$dev/operator.pid"
+  for _ in $(seq 1 100); do
+    curl -sf http://127.0.0.1:18081/readyz >/dev/null 2>&1 && break
+    running operator || { echo "dev-up: the operator did not start:" >&2; cat "$dev/operator.log" >&2; exit 1; }
+    sleep 0.1
+  done
+fi
+
 cat <<EOT
-Dev control plane is up.
+The operator is running on the dev control plane.
+  influxdb-token-operator   log .dev/operator.log, metrics http://127.0.0.1:18080/metrics,
+                            probes http://127.0.0.1:18081/readyz
   Kubernetes API double     $kube_url
   Management API double     $mgmt_url  (CA $mgmt_ca, token in .dev/management-token)
   Logs and state            .dev/
@@ -71,7 +90,12 @@ Try:
   kubectl explain databasetoken.spec
   kubectl create namespace telemetry
   kubectl apply -n telemetry -f $root/manifests/samples/databasetoken-writer.yaml
+  kubectl wait -n telemetry --for=condition=Ready dbt/telegraf-writer
   kubectl get dbt -n telemetry
+  kubectl describe dbt -n telemetry telegraf-writer
+  kubectl get secret -n telemetry telegraf-writer -o jsonpath='{.data.token}' | base64 -d
+  kubectl patch dbt -n telemetry telegraf-writer --type merge -p '{"spec":{"revoked":true}}'
+  kubectl delete dbt -n telemetry telegraf-writer
 
 Stop everything with: scripts/dev-down.sh
 EOT

@@ -35,9 +35,11 @@ long long transitionsOf(const json& spec) {
 
 }  // namespace
 
-std::string defaultIdentity() {
+std::string defaultIdentity(const std::string& name) {
   char host[256] = {0};
-  if (::gethostname(host, sizeof host - 1) != 0) {
+  if (!name.empty()) {
+    name.copy(host, sizeof host - 1);
+  } else if (::gethostname(host, sizeof host - 1) != 0) {
     host[0] = '\0';
   }
   std::random_device rd;

@@ -39,8 +39,9 @@ struct LeaderElectionOptions {
   const common::Clock* clock = nullptr;  // RealClock when null
 };
 
-// "<hostname>_<random hex>", as client-go builds identities.
-std::string defaultIdentity();
+// "<name>_<random hex>", as client-go builds identities; name defaults to the hostname (in a
+// pod, its name).
+std::string defaultIdentity(const std::string& name = "");
 
 class LeaderElector {
  public:
