@@ -77,6 +77,9 @@ std::vector<std::string> splitList(const std::string& v) {
     size_t comma = v.find(',', start);
     std::string item =
         v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    // "a, b" as a Helm template or a person writes it: blanks around an item don't count.
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
     if (!item.empty()) {
       out.push_back(item);
     }
