@@ -169,9 +169,29 @@ class Kube:
         return subprocess.run([self.kubectl] + list(args), input=stdin, capture_output=True,
                               text=True, env=self.env, timeout=timeout)
 
-    def json(self, *args):
-        r = self.run(*args, "-o", "json")
-        return json.loads(r.stdout) if r.returncode == 0 else None
+    # Reads go straight to the API (kubectl costs a process and discovery per call, and the
+    # checks poll); kubectl itself drives every write and wait, as a user would.
+    KINDS = {"dbt": ("/apis/tokens.influxdb.dev/v1alpha1", "databasetokens"),
+             "secret": ("/api/v1", "secrets"), "namespace": ("/api/v1", "namespaces"),
+             "lease": ("/apis/coordination.k8s.io/v1", "leases")}
+
+    def json(self, verb, kind, *rest):
+        """`get KIND [NAME] [-n NS | -A]` as JSON (None when absent)."""
+        assert verb == "get" and kind in self.KINDS, (verb, kind)
+        rest = list(rest)
+        ns = None
+        if "-n" in rest:
+            i = rest.index("-n")
+            ns = rest[i + 1]
+            del rest[i:i + 2]
+        if "-A" in rest:
+            rest.remove("-A")
+        prefix, plural = self.KINDS[kind]
+        path = prefix + (f"/namespaces/{ns}" if ns and kind != "namespace" else "") + "/" + plural
+        if rest:
+            path += "/" + rest[0]
+        status, body = self.http.request("GET", path)
+        return body if status == 200 else None
 
     def control(self, method, what, body=None):
         return self.http.request(method, "/_double/" + what, body)
@@ -342,6 +362,9 @@ class Suite:
     def lifecycle(self):
         ns = "telemetry"
         self.ok(self.kube.run("create", "namespace", ns), "create namespace")
+        r = self.kube.run("apply", "-f", "-", stdin=dbt_manifest("bad", ns, action="admin"))
+        self.f.check(r.returncode != 0 and "spec.permissions[0].action" in r.stderr,
+                     f"the schema refuses a bad action, naming the field: {r.stderr.strip()}")
         self.ok(self.kube.run("apply", "-n", ns, "-f",
                               os.path.join(self.args.samples, "databasetoken-writer.yaml")),
                 "apply the writer sample")
@@ -484,9 +507,76 @@ class Suite:
         self.wait_ready(ns, ["after-410"])
         self.mgmt.clear_faults()
         self.kube.control("DELETE", "faults")
+        # The management token is rotated at the API first: Synced=False, reason Unauthorized,
+        # nothing lost; once the file holds the new token the operator re-reads it and recovers.
+        new_token = base64.b16encode(os.urandom(24)).decode().lower()
+        status, _ = self.mgmt.http.request("PUT", "/_double/management-token", {"token": new_token})
+        self.f.check(status == 204, f"rotate the management token: {status}")
+        self.mgmt.http.token = new_token
+        self.apply(dbt_manifest("rotated", ns), "apply rotated")
+
+        def reason():
+            o = self.kube.json("get", "dbt", "rotated", "-n", ns)
+            conds = {c["type"]: c for c in (o or {}).get("status", {}).get("conditions", [])}
+            return conds.get("Synced", {}).get("status") == "False" and \
+                conds["Synced"].get("reason")
+        self.f.check(wait_until(reason, 30) == "Unauthorized",
+                     f"a refused management token shows as Synced=False Unauthorized: {reason()}")
+        with open(self.token_file, "w") as f:
+            f.write(new_token + "\n")
+        self.management_token_old, self.management_token = self.management_token, new_token
+        self.wait_ready(ns, ["rotated"])
         self.f.check(wait_until(lambda: not self.stray_live(), 30),
                      "every token made behind a lost or failed answer is revoked")
         self.invariants("faults")
+
+    def switches(self):
+        """Every behaviour under every undocumented-API switch of the Management API double:
+        one switch at a time moved off its default, a fresh namespace for each."""
+        settings = [("revokedInList", "hidden"), ("revokedGet", "404"), ("secondDelete", "404"),
+                    ("revokedPatch", "404"), ("revokedPatch", "200"),
+                    ("duplicateDescriptions", "409"), ("activationDelayMs", 300)]
+        for i, (name, value) in enumerate(settings):
+            label = f"switch {name}={value}"
+            status, body = self.mgmt.http.request("PUT", "/_double/behaviour", {name: value})
+            if not self.f.check(status == 200, f"{label}: set: {status} {body}"):
+                continue
+            ns = f"switch-{i}"
+            self.ok(self.kube.run("create", "namespace", ns), "create namespace")
+            # Two resources with one description, so duplicateDescriptions matters.
+            names = ["a", "b", "revoke-me", "delete-me", "retain-me", "drift-me"]
+            self.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+                json.loads(dbt_manifest(n, ns, description="shared", deletionPolicy=(
+                    "Retain" if n == "retain-me" else "Revoke"))) for n in names]}),
+                f"{label}: apply")
+            if not self.wait_ready(ns, names):
+                continue
+            ids = {o["metadata"]["name"]: o["status"]["tokenId"]
+                   for o in self.kube.json("get", "dbt", "-n", ns)["items"]}
+            self.ok(self.kube.run("patch", "dbt", "revoke-me", "-n", ns, "--type", "merge", "-p",
+                                  '{"spec":{"revoked":true}}'), f"{label}: revoke")
+            self.wait_phase(ns, "revoke-me", "Revoked")
+            self.ok(self.kube.run("delete", "dbt", "delete-me", "retain-me", "-n", ns,
+                                  "--timeout=60s"), f"{label}: delete")
+            self.mgmt.http.request("DELETE", f"/api/v0/tokens/{ids['drift-me']}")
+            reissued = wait_until(lambda: self.kube.json("get", "dbt", "drift-me", "-n", ns)
+                                  ["status"].get("tokenId") not in (ids["drift-me"], None), 60)
+            self.f.check(reissued, f"{label}: a token revoked outside is re-issued")
+            # Revoking a resource again (a second DELETE) and deleting a revoked one.
+            self.ok(self.kube.run("delete", "dbt", "revoke-me", "-n", ns, "--timeout=60s"),
+                    f"{label}: delete a revoked resource")
+            tokens = {t["id"]: t for t in self.mgmt.tokens()}
+            self.f.check(tokens[ids["revoke-me"]]["revokedAt"] and
+                         tokens[ids["delete-me"]]["revokedAt"] and
+                         not tokens[ids["retain-me"]]["revokedAt"],
+                         f"{label}: revoked, deleted and retained tokens are as they should be")
+            self.f.check(wait_until(lambda: not self.stray_live(), 30),
+                         f"{label}: no stray live token")
+            self.invariants(label)
+            self.mgmt.http.request("PUT", "/_double/behaviour", {
+                "revokedInList": "shown", "revokedGet": "200", "secondDelete": "204",
+                "revokedPatch": "409", "duplicateDescriptions": "allowed",
+                "activationDelayMs": 0})
 
     def stray_live(self):
         """Live tokens with our marker that no resource's status names."""
@@ -518,6 +608,15 @@ class Suite:
         self.f.check(wait_until(lambda: not self.stray_live(), 30),
                      "tokens orphaned by the kill are revoked")
         self.invariants("crash")
+        uids = {o["metadata"]["uid"]: o["status"].get("tokenId")
+                for o in self.kube.json("get", "dbt", "-n", ns)["items"]}
+        orphans = [t["id"] for uid, ts in self.ours(self.mgmt.tokens()).items() if uid in uids
+                   for t in ts if t["id"] != uids[uid]]
+        deletes = {c["path"].rsplit("/", 1)[-1] for c in self.mgmt.calls()
+                   if c["method"] == "DELETE" and c["status"] in (204, 404)}
+        self.f.check(all(o in deletes for o in orphans),
+                     f"the call log shows every orphan revoked ({len(orphans)} orphans)")
+        print(f"crash: {len(orphans)} orphan(s) of the kill, each revoked", flush=True)
         posts = sum(1 for c in self.mgmt.calls() if c["method"] == "POST" and c["status"] < 300)
         print(f"crash: {issued_before} POSTs before SIGKILL, {posts} tokens created in all for "
               f"50 resources", flush=True)
@@ -539,6 +638,18 @@ class Suite:
         self.f.check(bool(new), "a token revoked outside Kubernetes is re-issued")
         r = self.kube.run("describe", "dbt", "drifter", "-n", ns)
         self.f.check("TokenReissued" in r.stdout, "a TokenReissued event says so")
+        # Permissions changed behind the operator's back are patched back.
+        current = self.kube.json("get", "dbt", "drifter", "-n", ns)["status"]["tokenId"]
+        status, _ = self.mgmt.http.request("PATCH", f"/api/v0/tokens/{current}", {
+            "permissions": [{"action": "read", "resource": "*"}]})
+        self.f.check(status == 200, f"change permissions behind the operator's back: {status}")
+
+        def restored():
+            t = [t for t in self.mgmt.tokens() if t["id"] == current][0]
+            return t["permissions"] == [{"action": "write", "resource": "sensors"}]
+        self.f.check(wait_until(restored, 60), "changed permissions are patched back")
+        r = self.kube.run("describe", "dbt", "drifter", "-n", ns)
+        self.f.check("PermissionsUpdated" in r.stdout, "a PermissionsUpdated event says so")
         # A deleted Secret can't be restored (the string is write-once): re-issue, revoke old.
         before = self.kube.json("get", "dbt", "drifter", "-n", ns)["status"]["tokenId"]
         self.ok(self.kube.run("delete", "secret", "drifter", "-n", ns), "delete the Secret")
@@ -610,7 +721,8 @@ class Suite:
                                                 "json").stdout,
                  "DatabaseTokens": self.kube.run("get", "dbt", "-A", "-o", "json").stdout,
                  "this test's output": printed}
-        secrets = set(self.secrets_seen) | {self.management_token}
+        secrets = set(self.secrets_seen) | {self.management_token,
+                                            getattr(self, "management_token_old", "")} - {""}
         self.f.check(len(self.secrets_seen) > 10, f"tokens collected: {len(self.secrets_seen)}")
         for where, text in texts.items():
             leaked = sum(1 for s in secrets if s in text)
@@ -629,6 +741,7 @@ class Suite:
         steps = [("lifecycle", self.lifecycle), ("delete", self.delete),
                  ("retain", self.retain), ("faults", self.faults),
                  ("crash", lambda: self.crash(op)), ("drift", self.drift),
+                 ("switches", self.switches),
                  ("metrics", lambda: self.metrics(op)), ("steady", self.steady)]
         for name, step in steps:
             if only and name not in only:
