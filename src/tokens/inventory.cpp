@@ -8,19 +8,34 @@ namespace {
 // How long an issued token is remembered when the cache does not show it (a crash of the
 // status write, a long cache lag). After that, the Secret annotation or the sweep decides.
 constexpr auto kIssuedGrace = std::chrono::minutes(10);
-// Tolerance between the API's createdAt and this host's clock.
-constexpr auto kClockSkew = std::chrono::seconds(60);
 }  // namespace
+
+void TokenInventory::beginList() {
+  std::lock_guard lk(mu_);
+  listStarted_ = clock_.now();
+}
 
 void TokenInventory::load(std::vector<influx::Token> tokens) {
   std::lock_guard lk(mu_);
-  tokens_.clear();
+  std::map<std::string, influx::Token> fresh;
   for (auto& t : tokens) {
     std::string id = t.id;
-    tokens_.emplace(std::move(id), std::move(t));
+    fresh.emplace(std::move(id), std::move(t));
   }
+  for (auto it = learnt_.begin(); it != learnt_.end();) {
+    if (it->second < listStarted_) {
+      it = learnt_.erase(it);  // the list covers it: present or proven gone
+      continue;
+    }
+    if (auto known = tokens_.find(it->first); known != tokens_.end()) {
+      fresh.emplace(it->first, known->second);  // too new for this list
+    }
+    ++it;
+  }
+  tokens_ = std::move(fresh);
   loaded_ = true;
   loadedAt_ = clock_.wallNow();
+  listedFrom_ = listStarted_;
 }
 
 bool TokenInventory::loaded() const {
@@ -59,6 +74,7 @@ std::vector<influx::Token> TokenInventory::all() const {
 void TokenInventory::upsert(const influx::Token& token) {
   std::lock_guard lk(mu_);
   tokens_[token.id] = token;
+  learnt_[token.id] = clock_.now();
 }
 
 void TokenInventory::forget(const std::string& id) {
@@ -66,8 +82,7 @@ void TokenInventory::forget(const std::string& id) {
   tokens_.erase(id);
 }
 
-bool TokenInventory::knownGone(const std::string& id,
-                               std::optional<common::WallTime> createdAt) const {
+bool TokenInventory::knownGone(const std::string& id) const {
   std::lock_guard lk(mu_);
   if (!loaded_) {
     return false;
@@ -76,8 +91,8 @@ bool TokenInventory::knownGone(const std::string& id,
   if (it != tokens_.end()) {
     return it->second.isRevoked();
   }
-  // Absent: proof only when the list was taken well after the token existed.
-  return createdAt.has_value() && loadedAt_ > *createdAt + kClockSkew;
+  auto learnt = learnt_.find(id);
+  return listedFrom_ > (learnt != learnt_.end() ? learnt->second : started_);
 }
 
 void TokenInventory::requestRefresh() {

@@ -30,6 +30,7 @@ InventoryReconciler::InventoryReconciler(influx::TokenClient& influx, TokenInven
       options_(std::move(options)) {}
 
 Result<runtime::Action> InventoryReconciler::reconcile(const kube::ObjectKey&) {
+  inventory_.beginList();
   auto tokens = influx_.list();
   if (!tokens.ok()) {
     log_.warn("listing InfluxDB tokens failed", {{"error", tokens.status().message()}});

@@ -437,6 +437,18 @@ Result<Action> TokenReconciler::finalize(Context& c) {
       influx::UpdateRequest release;
       release.description = withoutMarker(description);
       auto r = influx_.update(current, release);
+      if (!r.ok() && r.status().code() == Code::kConflict) {
+        // 409: the token is revoked (nothing left to release), or an API that wants unique
+        // descriptions has one with the bare text: then a readable one no other release takes.
+        auto now = influx_.get(current);
+        if (now.ok() && !now->isRevoked()) {
+          release.description = *release.description + " (released from " + c.t.ns + "/" +
+                                c.t.name + " " + c.t.uid + ")";
+          r = influx_.update(current, release);
+        } else if (now.ok() || now.status().code() == Code::kNotFound) {
+          r = Status(Code::kNotFound, "the token is revoked: nothing to release");
+        }
+      }
       if (!r.ok() && r.status().code() != Code::kNotFound) {
         return failed(c, r.status(), "releasing the token", Source::kInflux);
       }
@@ -511,9 +523,7 @@ Result<Action> TokenReconciler::ensure(Context& c) {
     return issue(c, "", nullptr);
   }
   std::optional<influx::Token> token = inventory_.find(id);
-  std::optional<common::WallTime> createdAt =
-      token ? std::optional<common::WallTime>(token->createdAt) : parseTime(c.t.status.createdAt);
-  if (inventory_.knownGone(id, createdAt)) {
+  if (inventory_.knownGone(id)) {
     return issue(c, id, "was revoked or deleted outside Kubernetes");
   }
   if (c.secret.kind == SecretState::Kind::kMissing) {
