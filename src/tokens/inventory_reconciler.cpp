@@ -30,13 +30,15 @@ InventoryReconciler::InventoryReconciler(influx::TokenClient& influx, TokenInven
       options_(std::move(options)) {}
 
 Result<runtime::Action> InventoryReconciler::reconcile(const kube::ObjectKey&) {
+  // Read before listing: a refresh requested while the list is under way is not answered by it.
+  const uint64_t answers = inventory_.refreshesRequested();
   auto tokens = influx_.list();
   if (!tokens.ok()) {
     log_.warn("listing InfluxDB tokens failed", {{"error", tokens.status().message()}});
     return tokens.status();  // backoff, then try again
   }
   size_t count = tokens->size();
-  inventory_.load(std::move(tokens).value());
+  inventory_.load(std::move(tokens).value(), answers);
   auto swept = sweep();
   if (!swept.ok()) {
     log_.warn("revoking orphaned tokens failed", {{"error", swept.status().message()}});
