@@ -15,8 +15,9 @@ void TokenInventory::beginList() {
   listStarted_ = clock_.now();
 }
 
-void TokenInventory::load(std::vector<influx::Token> tokens) {
+void TokenInventory::load(std::vector<influx::Token> tokens, std::optional<uint64_t> answers) {
   std::lock_guard lk(mu_);
+  refreshesAnswered_ = std::max(refreshesAnswered_, answers.value_or(refreshesRequested_));
   std::map<std::string, influx::Token> fresh;
   for (auto& t : tokens) {
     std::string id = t.id;
@@ -99,11 +100,22 @@ void TokenInventory::requestRefresh() {
   std::function<void()> hook;
   {
     std::lock_guard lk(mu_);
+    ++refreshesRequested_;
     hook = refreshHook_;
   }
   if (hook) {
     hook();
   }
+}
+
+bool TokenInventory::refreshPending() const {
+  std::lock_guard lk(mu_);
+  return refreshesAnswered_ < refreshesRequested_;
+}
+
+uint64_t TokenInventory::refreshesRequested() const {
+  std::lock_guard lk(mu_);
+  return refreshesRequested_;
 }
 
 void TokenInventory::setRefreshHook(std::function<void()> hook) {
@@ -124,6 +136,21 @@ void TokenInventory::endCreate(const std::string& resourceUid) {
 void TokenInventory::rememberIssued(const std::string& resourceUid, const std::string& tokenId) {
   std::lock_guard lk(mu_);
   issued_[resourceUid].push_back({tokenId, clock_.now()});
+}
+
+void TokenInventory::forgetIssued(const std::string& resourceUid, const std::string& tokenId) {
+  std::lock_guard lk(mu_);
+  auto it = issued_.find(resourceUid);
+  if (it == issued_.end()) {
+    return;
+  }
+  auto& list = it->second;
+  list.erase(std::remove_if(list.begin(), list.end(),
+                            [&](const Issued& i) { return i.tokenId == tokenId; }),
+             list.end());
+  if (list.empty()) {
+    issued_.erase(it);
+  }
 }
 
 std::optional<std::string> TokenInventory::recentlyIssued(const std::string& resourceUid) const {

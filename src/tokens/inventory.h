@@ -6,6 +6,7 @@
 // Thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -27,8 +28,10 @@ class TokenInventory {
   // may be missing from the answer without being gone.
   void beginList();
   // Replaces the whole inventory with a fresh list (taken since the last beginList()). Tokens
-  // this process learnt of while the list was under way are kept.
-  void load(std::vector<influx::Token> tokens);
+  // this process learnt of while the list was under way are kept. `answers`: the
+  // refreshesRequested() read before the list was taken (those requests it answers); all so
+  // far when not given.
+  void load(std::vector<influx::Token> tokens, std::optional<uint64_t> answers = std::nullopt);
   bool loaded() const;
   // When the inventory in hand was listed (steady clock); nullopt before the first load.
   std::optional<common::Clock::WallTime> loadedAt() const;
@@ -45,14 +48,20 @@ class TokenInventory {
   bool knownGone(const std::string& id) const;
 
   // A refresh is wanted soon (after an unknown create outcome): calls the hook the refresher
-  // set (it enqueues its work), if any.
+  // set (it enqueues its work), if any. Until a list taken after this call has loaded,
+  // refreshPending() is true and no token is issued: the list may show a token whose string
+  // was lost, which the sweep must revoke first.
   void requestRefresh();
+  bool refreshPending() const;
+  uint64_t refreshesRequested() const;
   void setRefreshHook(std::function<void()> hook);
 
   // Creates in flight and tokens issued recently, per DatabaseToken uid.
   void beginCreate(const std::string& resourceUid);
   void endCreate(const std::string& resourceUid);
   void rememberIssued(const std::string& resourceUid, const std::string& tokenId);
+  // Forgets an issued token that was revoked again (its Secret could not be written).
+  void forgetIssued(const std::string& resourceUid, const std::string& tokenId);
   std::optional<std::string> recentlyIssued(const std::string& resourceUid) const;
   // True when the sweep must leave this resource's tokens alone for now.
   bool busy(const std::string& resourceUid, const std::string& tokenId) const;
@@ -64,6 +73,8 @@ class TokenInventory {
   mutable std::mutex mu_;
   std::function<void()> refreshHook_;
   bool loaded_ = false;
+  uint64_t refreshesRequested_ = 0;
+  uint64_t refreshesAnswered_ = 0;
   common::Clock::WallTime loadedAt_{};
   common::Clock::SteadyTime started_;
   common::Clock::SteadyTime listStarted_{};                  // of the list in flight

@@ -30,6 +30,8 @@ InventoryReconciler::InventoryReconciler(influx::TokenClient& influx, TokenInven
       options_(std::move(options)) {}
 
 Result<runtime::Action> InventoryReconciler::reconcile(const kube::ObjectKey&) {
+  // Read before listing: a refresh requested while the list is under way is not answered by it.
+  const uint64_t answers = inventory_.refreshesRequested();
   inventory_.beginList();
   auto tokens = influx_.list();
   if (!tokens.ok()) {
@@ -37,7 +39,7 @@ Result<runtime::Action> InventoryReconciler::reconcile(const kube::ObjectKey&) {
     return tokens.status();  // backoff, then try again
   }
   size_t count = tokens->size();
-  inventory_.load(std::move(tokens).value());
+  inventory_.load(std::move(tokens).value(), answers);
   auto swept = sweep();
   if (!swept.ok()) {
     log_.warn("revoking orphaned tokens failed", {{"error", swept.status().message()}});

@@ -204,17 +204,17 @@ Result<Action> TokenReconciler::reconcile(const kube::ObjectKey& key) {
 
 Status TokenReconciler::addFinalizer(Context& c) {
   const json& meta = c.object["metadata"];
-  json patch = json::array({{{"op", "test"},
-                             {"path", "/metadata/resourceVersion"},
-                             {"value", meta.value("resourceVersion", "")}}});
-  if (meta.contains("finalizers") && meta["finalizers"].is_array()) {
-    patch.push_back({{"op", "add"}, {"path", "/metadata/finalizers/-"}, {"value", kFinalizer}});
-  } else {
-    patch.push_back(
-        {{"op", "add"}, {"path", "/metadata/finalizers"}, {"value", json::array({kFinalizer})}});
-  }
+  json finalizers = meta.contains("finalizers") && meta["finalizers"].is_array()
+                        ? meta["finalizers"]
+                        : json::array();
+  finalizers.push_back(kFinalizer);
+  // The resourceVersion keeps this from dropping a finalizer added meanwhile, and makes a stale
+  // cache a Conflict to re-read and retry (a failed JSON patch test would be 422, not retried).
+  json patch = {
+      {"metadata",
+       {{"resourceVersion", meta.value("resourceVersion", "")}, {"finalizers", finalizers}}}};
   kube::PatchOptions o;
-  o.type = kube::PatchType::kJson;
+  o.type = kube::PatchType::kMerge;
   o.fieldManager = options_.fieldManager;
   auto r = kube_.patch(databaseTokens(), c.t.ns, c.t.name, patch, o);
   if (!r.ok()) {
@@ -265,7 +265,11 @@ Status TokenReconciler::writeStatus(Context& c) {
   o.type = kube::PatchType::kMerge;
   o.subresource = "status";
   o.fieldManager = options_.fieldManager;
-  auto r = kube_.patch(databaseTokens(), c.t.ns, c.t.name, json{{"status", status}}, o);
+  // Only over the object this reconcile read: a status computed from a stale cache must not
+  // overwrite a newer one (it would drop the token id); it is a Conflict, retried after a re-read.
+  json patch = {{"metadata", {{"resourceVersion", kube::resourceVersionOf(c.object)}}},
+                {"status", status}};
+  auto r = kube_.patch(databaseTokens(), c.t.ns, c.t.name, patch, o);
   if (!r.ok()) {
     return r.status();
   }
@@ -475,8 +479,9 @@ Result<Action> TokenReconciler::finalize(Context& c) {
 
 Result<Action> TokenReconciler::ensure(Context& c) {
   const int64_t gen = c.t.generation;
-  if (!inventory_.loaded()) {
-    // No token is issued before the inventory is known: it is how orphans are found.
+  if (!inventory_.loaded() || inventory_.refreshPending()) {
+    // No token is issued before the inventory is known (it is how orphans are found), nor after
+    // a create whose outcome is unknown until a new list has shown what that create did.
     return Action::requeueAfter(options_.inventoryWait);
   }
   const std::string secretName = c.t.effectiveSecretName();
@@ -504,23 +509,28 @@ Result<Action> TokenReconciler::ensure(Context& c) {
     return Action::awaitChange();
   }
 
-  // The current token: status first, then the Secret (a status write that failed after the
-  // Secret was written), then this process's memory (a cache that has not caught up).
+  // The current token: one this process issued that the cache does not show yet (newer than
+  // what the cache says), then status, then the Secret (a status write that failed after the
+  // Secret was written).
   inventory_.settle(c.t.uid, c.t.status.tokenId);
-  std::string id = c.t.status.tokenId;
-  if (!c.t.status.revokedAt.empty()) {
-    id.clear();
+  std::string id;
+  bool remembered = false;
+  if (auto recent = inventory_.recentlyIssued(c.t.uid)) {
+    id = *recent;
+    remembered = true;
+  } else if (c.t.status.revokedAt.empty()) {
+    id = c.t.status.tokenId;
   }
   if (id.empty() && c.secret.kind == SecretState::Kind::kOwned) {
     id = c.secret.tokenId;
   }
   if (id.empty()) {
-    if (auto recent = inventory_.recentlyIssued(c.t.uid)) {
-      id = *recent;
-    }
-  }
-  if (id.empty()) {
     return issue(c, "", nullptr);
+  }
+  if (remembered && (c.secret.kind != SecretState::Kind::kOwned || c.secret.tokenId != id)) {
+    // Its Secret was written by this process and the cache does not show it yet: a stale
+    // cache never issues twice. Look again soon.
+    return Action::requeueAfter(options_.inventoryWait);
   }
   std::optional<influx::Token> token = inventory_.find(id);
   if (inventory_.knownGone(id)) {
@@ -551,6 +561,12 @@ Result<Action> TokenReconciler::ensure(Context& c) {
     }
     if (update.description || update.permissions) {
       auto r = influx_.update(id, update);
+      if (!r.ok() && r.status().code() == Code::kNotFound) {
+        // Gone since the inventory was listed: as if revoked outside Kubernetes.
+        token->revokedAt = clock_.wallNow();
+        inventory_.upsert(*token);
+        return issue(c, id, "was revoked or deleted outside Kubernetes");
+      }
       if (!r.ok()) {
         return failed(c, r.status(), "updating the token", Source::kInflux);
       }
@@ -636,7 +652,9 @@ Result<Action> TokenReconciler::issue(Context& c, const std::string& previousId,
   }
   const influx::Token& token = created->token;
   if (auto s = writeSecret(c, token.id, created->accessToken); !s.isOk()) {
-    // No orphan: the string is lost with this Secret write, so the token goes too.
+    // No orphan: the string is lost with this Secret write, so the token goes too (or, when
+    // the API does not answer, the sweep revokes it: nothing names it any more).
+    inventory_.forgetIssued(c.t.uid, token.id);
     bool revoked = false;
     if (auto r = revokeOne(c, token.id, revoked); !r.isOk()) {
       inventory_.requestRefresh();  // the sweep will find it by its marker
@@ -675,7 +693,8 @@ Result<Action> TokenReconciler::issue(Context& c, const std::string& previousId,
     // The Secret annotation names the token: the next reconcile adopts it from there.
     return failed(c, s, "writing status", Source::kKubernetes);
   }
-  if (!previousId.empty()) {
+  auto previous = previousId.empty() ? std::nullopt : inventory_.find(previousId);
+  if (!previousId.empty() && !(previous && previous->isRevoked())) {
     bool revoked = false;
     if (auto s = revokeOne(c, previousId, revoked); !s.isOk()) {
       inventory_.requestRefresh();  // the sweep revokes it: it carries the marker, unused
