@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Informer benchmark: builds in Release (build-bench/), starts kube-apiserver-double over HTTPS,
+# Informer benchmark: builds in build/ (Release), starts kube-apiserver-double over HTTPS,
 # creates N DatabaseTokens (default 10000), then measures in a fresh process: start -> synced,
 # RSS after sync, and write -> event handler latency p50/p99 over W writes (default 1000).
 #   tests/bench/run_informer_bench.sh [--count N] [--writes W]
@@ -17,8 +17,8 @@ while [ $# -gt 0 ]; do
 done
 
 scripts/install-deps.sh
-cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DDBTOKEN_WERROR=ON >/dev/null
-cmake --build build-bench -j 2 --target informer_bench kube-apiserver-double
+[ -f build/CMakeCache.txt ] || cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j 2 --target informer_bench kube-apiserver-double
 
 data=$(mktemp -d)
 double_pid=""
@@ -28,7 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-build-bench/tests/doubles/kube/kube-apiserver-double --data-dir "$data" > "$data/ready.json" &
+build/tests/doubles/kube/kube-apiserver-double --data-dir "$data" > "$data/ready.json" &
 double_pid=$!
 for _ in $(seq 1 100); do
   [ -s "$data/ready.json" ] && break
@@ -38,7 +38,7 @@ kubeconfig=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["ku
 # Trust only the double's CA: cpprestsdk would load the system store on every new connection.
 export SSL_CERT_FILE="$data/no-system-store.pem" SSL_CERT_DIR="$data/no-system-store"
 
-bench=build-bench/tests/bench/informer_bench
+bench=build/tests/bench/informer_bench
 transcript=tests/fixtures/kube-apiserver-v1.32/02-crd-create-established.json
 echo "== populate: $count DatabaseTokens"
 "$bench" populate --kubeconfig "$kubeconfig" --count "$count" --crd-transcript "$transcript"
