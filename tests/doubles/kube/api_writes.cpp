@@ -18,7 +18,7 @@ constexpr size_t kMaxRequestBytes = 3 * 1024 * 1024;
 constexpr size_t kMaxGrpcMessage = 2 * 1024 * 1024;
 constexpr size_t kMaxEtcdRequest = 1536 * 1024;
 
-std::string str(const json& obj, const char* key) {
+std::string writeField(const json& obj, const char* key) {
   auto it = obj.find(key);
   return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
 }
@@ -54,9 +54,9 @@ std::string describeOwnerRefs(const json& refs) {
       out += ", ";
     }
     first = false;
-    out += "v1.OwnerReference{APIVersion:" + goQuote(str(r, "apiVersion")) +
-           ", Kind:" + goQuote(str(r, "kind")) + ", Name:" + goQuote(str(r, "name")) +
-           ", UID:" + goQuote(str(r, "uid")) + ", Controller:";
+    out += "v1.OwnerReference{APIVersion:" + goQuote(writeField(r, "apiVersion")) +
+           ", Kind:" + goQuote(writeField(r, "kind")) + ", Name:" + goQuote(writeField(r, "name")) +
+           ", UID:" + goQuote(writeField(r, "uid")) + ", Controller:";
     out += r.contains("controller") ? "(*bool)(" + goPointer() + ")" : "(*bool)(nil)";
     out += ", BlockOwnerDeletion:";
     out += r.contains("blockOwnerDeletion") ? "(*bool)(" + goPointer() + ")" : "(*bool)(nil)";
@@ -69,7 +69,7 @@ std::string describeOwnerRefs(const json& refs) {
 FieldErrors validateObjectMeta(const ResourceType& type, const json& obj, const json* old) {
   FieldErrors errs;
   const json& meta = obj.contains("metadata") ? obj["metadata"] : json::object();
-  std::string name = str(meta, "name");
+  std::string name = writeField(meta, "name");
   if (name.empty()) {
     errs.push_back({FieldErrorType::kRequired, "metadata.name", std::nullopt,
                     "name or generateName is required"});
@@ -113,7 +113,7 @@ FieldErrors validateObjectMeta(const ResourceType& type, const json& obj, const 
     std::vector<std::string> controllerNames;
     for (const auto& r : *refs) {
       for (const char* f : {"apiVersion", "kind", "name", "uid"}) {
-        if (str(r, f).empty()) {
+        if (writeField(r, f).empty()) {
           std::string what = std::string(f) == "apiVersion" ? "version" : f;
           errs.push_back({FieldErrorType::kInvalid, std::string("metadata.ownerReferences.") + f,
                           goQuote(""), what + " must not be empty"});
@@ -121,7 +121,7 @@ FieldErrors validateObjectMeta(const ResourceType& type, const json& obj, const 
       }
       if (r.value("controller", false)) {
         ++controllers;
-        controllerNames.push_back(str(r, "kind") + "/" + str(r, "name"));
+        controllerNames.push_back(writeField(r, "kind") + "/" + writeField(r, "name"));
       }
     }
     if (controllers > 1) {
@@ -269,7 +269,7 @@ ApiResponse ApiServer::admit(const ApiRequest& req, const ResourceType& type, js
     }
   }
   if (!errs.empty()) {
-    return invalid(type.kindName(), str(external["metadata"], "name"), errs);
+    return invalid(type.kindName(), writeField(external["metadata"], "name"), errs);
   }
   failed = false;
   return {};
@@ -351,7 +351,7 @@ std::optional<ApiResponse> decodeObjectBody(const ApiRequest& req, const Resourc
     return badRequest(prefix + "Object 'Kind' is missing in '" + req.body + "' (" +
                       summarizeData(req.body) + ")");
   }
-  std::string apiVersion = str(obj, "apiVersion");
+  std::string apiVersion = writeField(obj, "apiVersion");
   if (!apiVersion.empty() && apiVersion != type.groupVersion()) {
     return badRequest("the API version in the data (" + apiVersion +
                       ") does not match the expected API version (" + type.groupVersion() + ")");
@@ -424,7 +424,7 @@ ApiResponse ApiServer::create(const ApiRequest& req, const Target& t, const Acce
   }
   json& meta = obj["metadata"];
   if (type.namespaced) {
-    std::string bodyNs = str(meta, "namespace");
+    std::string bodyNs = writeField(meta, "namespace");
     if (!bodyNs.empty() && bodyNs != t.ns) {
       return badRequest(
           "the namespace of the provided object does not match the namespace sent on the request");
@@ -433,14 +433,14 @@ ApiResponse ApiServer::create(const ApiRequest& req, const Target& t, const Acce
   } else {
     meta.erase("namespace");
   }
-  if (!t.name.empty() && str(meta, "name").empty()) {
+  if (!t.name.empty() && writeField(meta, "name").empty()) {
     meta["name"] = t.name;
   }
-  if (meta.contains("resourceVersion") && !str(meta, "resourceVersion").empty()) {
+  if (meta.contains("resourceVersion") && !writeField(meta, "resourceVersion").empty()) {
     return internalError("resourceVersion should not be set on objects to be created");
   }
-  if (str(meta, "name").empty() && !str(meta, "generateName").empty()) {
-    meta["name"] = str(meta, "generateName") + randomSuffix();
+  if (writeField(meta, "name").empty() && !writeField(meta, "generateName").empty()) {
+    meta["name"] = writeField(meta, "generateName") + randomSuffix();
   }
   // System-owned fields: whatever the client sent is replaced.
   meta["uid"] = uuid4();
@@ -463,7 +463,7 @@ ApiResponse ApiServer::create(const ApiRequest& req, const Target& t, const Acce
   if (failed) {
     return problem;
   }
-  std::string name = str(obj["metadata"], "name");
+  std::string name = writeField(obj["metadata"], "name");
   if (type.namespaced) {
     const StoredObject* ns = store_.get("namespaces", t.ns);
     if (ns == nullptr) {
@@ -525,14 +525,14 @@ ApiResponse ApiServer::update(const ApiRequest& req, const Target& t, const Acce
     return *err;
   }
   json& meta = obj["metadata"];
-  std::string bodyName = str(meta, "name");
+  std::string bodyName = writeField(meta, "name");
   if (!bodyName.empty() && bodyName != t.name) {
     return badRequest("the name of the object (" + bodyName +
                       ") does not match the name on the URL (" + t.name + ")");
   }
   meta["name"] = t.name;
   if (type.namespaced) {
-    std::string bodyNs = str(meta, "namespace");
+    std::string bodyNs = writeField(meta, "namespace");
     if (!bodyNs.empty() && bodyNs != t.ns) {
       return badRequest(
           "the namespace of the provided object does not match the namespace sent on the request");
@@ -543,7 +543,7 @@ ApiResponse ApiServer::update(const ApiRequest& req, const Target& t, const Acce
   if (current == nullptr) {
     return notFound(type.resource(), t.name);
   }
-  std::string rv = str(meta, "resourceVersion");
+  std::string rv = writeField(meta, "resourceVersion");
   if (rv.empty()) {
     if (!type.allowUnconditionalUpdate || type.custom) {
       return invalid(type.resource(), t.name,
@@ -595,8 +595,8 @@ ApiResponse ApiServer::commitUpdate(const ApiRequest& req, const Target& t, cons
   }
   json& m = external["metadata"];
   (void)meta;
-  std::string uid = str(m, "uid");
-  if (!uid.empty() && uid != str(oldMeta, "uid")) {
+  std::string uid = writeField(m, "uid");
+  if (!uid.empty() && uid != writeField(oldMeta, "uid")) {
     return invalid(
         type.kindName(), t.name,
         {{FieldErrorType::kInvalid, "metadata.uid", goQuote(uid), "field is immutable"}});
@@ -703,8 +703,8 @@ ApiResponse ApiServer::patch(const ApiRequest& req, const Target& t, const Accep
       return badRequest("error decoding YAML: " + (error.empty() ? "not an object" : error));
     }
     json config = body->value;
-    std::string kind = str(config, "kind");
-    std::string apiVersion = str(config, "apiVersion");
+    std::string kind = writeField(config, "kind");
+    std::string apiVersion = writeField(config, "apiVersion");
     if (kind.empty() || apiVersion.empty()) {
       return badRequest("invalid object type: " + apiVersion + ", Kind=" + kind);
     }
@@ -712,7 +712,7 @@ ApiResponse ApiServer::patch(const ApiRequest& req, const Target& t, const Accep
       return badRequest("the API version in the data (" + apiVersion +
                         ") does not match the expected API version (" + type.groupVersion() + ")");
     }
-    std::string cfgName = config.contains("metadata") ? str(config["metadata"], "name") : "";
+    std::string cfgName = config.contains("metadata") ? writeField(config["metadata"], "name") : "";
     if (!cfgName.empty() && cfgName != t.name) {
       return badRequest("the name of the object (" + cfgName +
                         ") does not match the name on the URL (" + t.name + ")");
@@ -817,16 +817,16 @@ ApiResponse ApiServer::patch(const ApiRequest& req, const Target& t, const Accep
     return badRequest("the object provided is unrecognized (must be of type " + type.kind + ")");
   }
   if (!result.contains("metadata") || !result["metadata"].is_object() ||
-      str(result["metadata"], "name").empty()) {
+      writeField(result["metadata"], "name").empty()) {
     return badRequest("the name of the object (" + t.name +
                       " based on URL) was undeterminable: name must be provided");
   }
-  std::string patchedName = str(result["metadata"], "name");
+  std::string patchedName = writeField(result["metadata"], "name");
   if (patchedName != t.name) {
     return badRequest("the name of the object (" + patchedName +
                       ") does not match the name on the URL (" + t.name + ")");
   }
-  std::string rv = str(result["metadata"], "resourceVersion");
+  std::string rv = writeField(result["metadata"], "resourceVersion");
   if (!rv.empty()) {
     uint64_t n = 0;
     if (!parseUint(rv, n)) {
@@ -956,7 +956,7 @@ std::optional<ApiResponse> parseDeleteOptions(const ApiRequest& req, DeleteOptio
     }
     body = decoded->value;
   }
-  o.propagation = str(body, "propagationPolicy");
+  o.propagation = writeField(body, "propagationPolicy");
   if (auto q = req.query.get("propagationPolicy")) {
     o.propagation = *q;
   }

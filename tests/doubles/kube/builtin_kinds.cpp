@@ -32,7 +32,7 @@ std::shared_ptr<const StructuralSchema> schemaOf(const char* text) {
   return compiled.ok() ? compiled.value() : nullptr;
 }
 
-std::string str(const json& obj, const char* key) {
+std::string kindField(const json& obj, const char* key) {
   auto it = obj.find(key);
   return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
 }
@@ -90,7 +90,8 @@ ResourceTypePtr namespaceType() {
   };
   h->columns = {column("Status", "The status of the namespace")};
   h->cells = [](const json& obj) {
-    return std::vector<json>{obj.contains("status") ? json(str(obj["status"], "phase")) : json("")};
+    return std::vector<json>{obj.contains("status") ? json(kindField(obj["status"], "phase"))
+                                                    : json("")};
   };
   t->hooks = h;
   return t;
@@ -154,9 +155,9 @@ ResourceTypePtr secretType() {
   };
   h->validate = [](const json& obj, const json* old) {
     FieldErrors errs;
-    std::string type = str(obj, "type");
+    std::string type = kindField(obj, "type");
     if (old != nullptr) {
-      std::string oldType = str(*old, "type");
+      std::string oldType = kindField(*old, "type");
       if (type != oldType) {
         errs.push_back({FieldErrorType::kInvalid, "type", goQuote(type), "field is immutable"});
       }
@@ -201,7 +202,7 @@ ResourceTypePtr secretType() {
              "Described in https://tools.ietf.org/html/rfc4648#section-4")};
   h->cells = [](const json& obj) {
     size_t n = obj.contains("data") && obj["data"].is_object() ? obj["data"].size() : 0;
-    return std::vector<json>{str(obj, "type"), n};
+    return std::vector<json>{kindField(obj, "type"), n};
   };
   t->hooks = h;
   return t;
@@ -438,23 +439,23 @@ ResourceTypePtr eventType(bool eventsGroup) {
       if (!obj.contains("eventTime") || obj["eventTime"].is_null()) {
         errs.push_back({FieldErrorType::kRequired, "eventTime", std::nullopt, ""});
       }
-      std::string controller = str(obj, "reportingController");
+      std::string controller = kindField(obj, "reportingController");
       if (controller.empty()) {
         errs.push_back({FieldErrorType::kRequired, "reportingController", std::nullopt, ""});
       }
       for (const auto& msg : isQualifiedName(controller)) {
         errs.push_back({FieldErrorType::kInvalid, "reportingController", goQuote(controller), msg});
       }
-      if (str(obj, "reportingInstance").empty()) {
+      if (kindField(obj, "reportingInstance").empty()) {
         errs.push_back({FieldErrorType::kRequired, "reportingInstance", std::nullopt, ""});
       }
-      if (str(obj, "action").empty()) {
+      if (kindField(obj, "action").empty()) {
         errs.push_back({FieldErrorType::kRequired, "action", std::nullopt, ""});
       }
-      if (str(obj, "reason").empty()) {
+      if (kindField(obj, "reason").empty()) {
         errs.push_back({FieldErrorType::kRequired, "reason", std::nullopt, ""});
       }
-      std::string type = str(obj, "type");
+      std::string type = kindField(obj, "type");
       if (type != "Normal" && type != "Warning") {
         errs.push_back(
             {FieldErrorType::kInvalid, "type", goQuote(type), "has invalid value: " + type});
@@ -472,8 +473,8 @@ ResourceTypePtr eventType(bool eventsGroup) {
     h->validate = [](const json& obj, const json*) {
       FieldErrors errs;
       const json& ref = obj.value("involvedObject", json::object());
-      std::string ns = str(ref, "namespace");
-      std::string own = obj.contains("metadata") ? str(obj["metadata"], "namespace") : "";
+      std::string ns = kindField(ref, "namespace");
+      std::string own = obj.contains("metadata") ? kindField(obj["metadata"], "namespace") : "";
       if (!ns.empty() && ns != own) {
         errs.push_back({FieldErrorType::kInvalid, "involvedObject.namespace", goQuote(ns),
                         "does not match event.namespace"});
@@ -496,16 +497,16 @@ ResourceTypePtr eventType(bool eventsGroup) {
                 column("Message", "Human-readable description")};
   h->cells = [](const json& stored) {
     const json& ref = stored.value("involvedObject", json::object());
-    std::string object = str(ref, "kind");
+    std::string object = kindField(ref, "kind");
     for (auto& c : object) {
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
-    object += "/" + str(ref, "name");
+    object += "/" + kindField(ref, "name");
     json last = stored.contains("lastTimestamp") && !stored["lastTimestamp"].is_null()
                     ? stored["lastTimestamp"]
                     : stored.value("eventTime", json(nullptr));
-    return std::vector<json>{last, str(stored, "type"), str(stored, "reason"), object,
-                             str(stored, "message")};
+    return std::vector<json>{last, kindField(stored, "type"), kindField(stored, "reason"), object,
+                             kindField(stored, "message")};
   };
   t->hooks = h;
   return t;
@@ -568,7 +569,7 @@ ResourceTypePtr leaseType() {
   };
   h->columns = {column("Holder", "The holder of the lease")};
   h->cells = [](const json& obj) {
-    return std::vector<json>{str(obj.value("spec", json::object()), "holderIdentity")};
+    return std::vector<json>{kindField(obj.value("spec", json::object()), "holderIdentity")};
   };
   t->hooks = h;
   return t;
@@ -696,10 +697,10 @@ json eventToEventsV1(const json& core) {
   copyField(core, "metadata", e, "metadata");
   e["eventTime"] = core.value("eventTime", json(nullptr));
   copyField(core, "series", e, "series");
-  if (auto c = str(core, "reportingComponent"); !c.empty()) {
+  if (auto c = kindField(core, "reportingComponent"); !c.empty()) {
     e["reportingController"] = c;
   }
-  if (auto c = str(core, "reportingInstance"); !c.empty()) {
+  if (auto c = kindField(core, "reportingInstance"); !c.empty()) {
     e["reportingInstance"] = c;
   }
   copyField(core, "action", e, "action");

@@ -63,7 +63,7 @@ class Replica {
   std::thread thread_;
 };
 
-bool eventually(const std::function<bool()>& condition, milliseconds within) {
+bool eventuallyFor(const std::function<bool()>& condition, milliseconds within) {
   auto deadline = std::chrono::steady_clock::now() + within;
   while (std::chrono::steady_clock::now() < deadline) {
     if (condition()) {
@@ -82,7 +82,7 @@ TEST_CASE(
   LiveKube kube;
   auto a = std::make_unique<Replica>(kube, "replica-a", /*releaseOnStop=*/false);
   auto b = std::make_unique<Replica>(kube, "replica-b", /*releaseOnStop=*/false);
-  REQUIRE(eventually([&] { return a->leading() || b->leading(); }, milliseconds(3000)));
+  REQUIRE(eventuallyFor([&] { return a->leading() || b->leading(); }, milliseconds(3000)));
   // Hold for a few renewals: never both, never none.
   for (int i = 0; i < 20; ++i) {
     CHECK((a->leading() != b->leading()));
@@ -95,7 +95,8 @@ TEST_CASE(
 
   leader.stop();  // no release: the lease stays held until it expires
   auto killedAt = std::chrono::steady_clock::now();
-  REQUIRE(eventually([&] { return follower.leading(); }, kLease + 4 * kRetry + milliseconds(1000)));
+  REQUIRE(
+      eventuallyFor([&] { return follower.leading(); }, kLease + 4 * kRetry + milliseconds(1000)));
   auto takeover = *follower.ledAt() - killedAt;
   CHECK(takeover <=
         kLease + milliseconds(static_cast<long long>(2.2 * kRetry.count())) + milliseconds(300));
@@ -108,13 +109,13 @@ TEST_CASE(
 TEST_CASE("Leader election over HTTPS: a leader that releases on shutdown is replaced at once") {
   LiveKube kube;
   auto a = std::make_unique<Replica>(kube, "replica-a", /*releaseOnStop=*/true);
-  REQUIRE(eventually([&] { return a->leading(); }, milliseconds(3000)));
+  REQUIRE(eventuallyFor([&] { return a->leading(); }, milliseconds(3000)));
   auto b = std::make_unique<Replica>(kube, "replica-b", /*releaseOnStop=*/true);
   std::this_thread::sleep_for(milliseconds(300));
   CHECK_FALSE(b->leading());
   auto stoppedAt = std::chrono::steady_clock::now();
   a->stop();
-  REQUIRE(eventually([&] { return b->leading(); }, milliseconds(2000)));
+  REQUIRE(eventuallyFor([&] { return b->leading(); }, milliseconds(2000)));
   CHECK(*b->ledAt() - stoppedAt <
         milliseconds(static_cast<long long>(2.2 * kRetry.count())) + milliseconds(300));
 }

@@ -7,7 +7,7 @@
 using namespace dbtoken::common;
 
 namespace {
-struct Fixture {
+struct LogFixture {
   FakeClock clock;
   CapturedLines captured;
   std::shared_ptr<Redactor> redactor = std::make_shared<Redactor>();
@@ -18,7 +18,7 @@ struct Fixture {
 }  // namespace
 
 TEST_CASE("Logger: JSON lines carry time, level, logger name, message and fields") {
-  Fixture f;
+  LogFixture f;
   Logger log = f.make(LogLevel::kInfo, LogFormat::kJson).named("controller").with({{"ns", "a"}});
   log.info("reconciled", {{"name", "x"}, {"attempt", 2}});
   auto lines = f.captured.lines();
@@ -34,13 +34,13 @@ TEST_CASE("Logger: JSON lines carry time, level, logger name, message and fields
 }
 
 TEST_CASE("Logger: text lines are key=value with quoting where needed") {
-  Fixture f;
+  LogFixture f;
   f.make(LogLevel::kDebug, LogFormat::kText).warn("slow", {{"why", "two words"}, {"n", 3}});
   CHECK(f.captured.joined() == "2030-01-01T00:00:00.000Z WARN slow why=\"two words\" n=3\n");
 }
 
 TEST_CASE("Logger: records below the level are dropped") {
-  Fixture f;
+  LogFixture f;
   Logger log = f.make(LogLevel::kWarn, LogFormat::kText);
   log.info("hidden");
   log.debug("hidden");
@@ -50,7 +50,7 @@ TEST_CASE("Logger: records below the level are dropped") {
 }
 
 TEST_CASE("Secret: a secret cannot be printed by accident") {
-  Fixture f;
+  LogFixture f;
   Secret token("apiv3_very-secret-token-value");
   SECTION("as a log field it is redacted") {
     f.make(LogLevel::kInfo, LogFormat::kJson).info("issued", {{"token", token}});

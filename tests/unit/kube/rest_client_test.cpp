@@ -15,15 +15,15 @@ using std::chrono::milliseconds;
 namespace {
 
 // RestKubeApi over the API double's semantics, in process, with time under the test's control.
-struct Fixture {
+struct RestFixture {
   kubedouble::ApiServer api;
   common::FakeClock clock;
   common::RecordingSleeper sleeper{&clock};
   testing::KubeInProcessTransport* transport = nullptr;
   std::unique_ptr<kube::RestKubeApi> client;
 
-  explicit Fixture(kube::RestOptions options = {},
-                   std::shared_ptr<kube::TokenSource> tokens = nullptr) {
+  explicit RestFixture(kube::RestOptions options = {},
+                       std::shared_ptr<kube::TokenSource> tokens = nullptr) {
     auto t = std::make_unique<testing::KubeInProcessTransport>(api);
     transport = t.get();
     options.clock = &clock;
@@ -45,7 +45,7 @@ const kube::Resource kConfigMaps = kube::resources::configMaps();
 }  // namespace
 
 TEST_CASE("RestKubeApi: create, get, update, and each patch type round-trip through the API") {
-  Fixture f;
+  RestFixture f;
   auto created = f.client->create(kConfigMaps, "default", configMap("a"), {});
   REQUIRE(created.ok());
   CHECK(kube::uidOf(*created) != "");
@@ -92,7 +92,7 @@ TEST_CASE("RestKubeApi: create, get, update, and each patch type round-trip thro
 }
 
 TEST_CASE("RestKubeApi: failures come back typed from the Status body") {
-  Fixture f;
+  RestFixture f;
   REQUIRE(f.client->create(kConfigMaps, "default", configMap("a"), {}).ok());
 
   CHECK(f.client->get(kConfigMaps, "default", "missing").status().code() == Code::kNotFound);
@@ -108,7 +108,7 @@ TEST_CASE("RestKubeApi: failures come back typed from the Status body") {
 }
 
 TEST_CASE("RestKubeApi: a status subresource update writes status only") {
-  Fixture f;
+  RestFixture f;
   REQUIRE(f.client
               ->create({"apiextensions.k8s.io", "v1", "customresourcedefinitions",
                         "CustomResourceDefinition", false},
@@ -140,7 +140,7 @@ TEST_CASE("RestKubeApi: a status subresource update writes status only") {
 TEST_CASE(
     "RestKubeApi: delete answers nullopt when the object is gone, the object when a "
     "finalizer keeps it") {
-  Fixture f;
+  RestFixture f;
   REQUIRE(f.client->create(kConfigMaps, "default", configMap("plain"), {}).ok());
   json kept = configMap("kept");
   kept["metadata"]["finalizers"] = {"example.com/keep"};
@@ -169,7 +169,7 @@ TEST_CASE(
 }
 
 TEST_CASE("RestKubeApi: listAll follows continue tokens and fills in kind and apiVersion") {
-  Fixture f;
+  RestFixture f;
   for (int i = 0; i < 7; ++i) {
     REQUIRE(
         f.client->create(kConfigMaps, "default", configMap("cm-" + std::to_string(i)), {}).ok());
@@ -192,7 +192,7 @@ TEST_CASE("RestKubeApi: listAll follows continue tokens and fills in kind and ap
 }
 
 TEST_CASE("RestKubeApi: 429 is retried after the server's Retry-After, for writes too") {
-  Fixture f;
+  RestFixture f;
   f.api.faults().add({"POST", "configmaps", 2, 429, 1, milliseconds(0), ""});
   REQUIRE(f.client->create(kConfigMaps, "default", configMap("a"), {}).ok());
   CHECK(f.sleeper.waits() == std::vector<milliseconds>{milliseconds(1000), milliseconds(1000)});
@@ -201,7 +201,7 @@ TEST_CASE("RestKubeApi: 429 is retried after the server's Retry-After, for write
 TEST_CASE("RestKubeApi: a Retry-After longer than the limit goes back to the caller") {
   kube::RestOptions options;
   options.maxRetryAfter = milliseconds(5000);
-  Fixture f(options);
+  RestFixture f(options);
   f.api.faults().add({"GET", "configmaps", 1, 429, 30, milliseconds(0), ""});
   auto got = f.client->get(kConfigMaps, "default", "a");
   REQUIRE_FALSE(got.ok());
@@ -214,7 +214,7 @@ TEST_CASE("RestKubeApi: a Retry-After longer than the limit goes back to the cal
 TEST_CASE(
     "RestKubeApi: a 5xx is retried only on reads that carry Retry-After; a POST whose "
     "outcome is unknown is never resent") {
-  Fixture f;
+  RestFixture f;
   f.api.faults().add({"GET", "configmaps", 1, 503, 2, milliseconds(0), ""});
   CHECK(f.client->get(kConfigMaps, "default", "a").status().code() == Code::kNotFound);
   CHECK(f.sleeper.waits() == std::vector<milliseconds>{milliseconds(2000)});
@@ -234,7 +234,7 @@ TEST_CASE("RestKubeApi: the client-side limiter spaces requests at 1/qps after t
   kube::RestOptions options;
   options.qps = 2;
   options.burst = 1;
-  Fixture f(options);
+  RestFixture f(options);
   for (int i = 0; i < 3; ++i) {
     (void)f.client->get(kConfigMaps, "default", "a");
   }
@@ -251,7 +251,7 @@ TEST_CASE("RestKubeApi: a 401 drops a refreshable token and retries once") {
     }
   };
   auto tokens = std::make_shared<CountingTokens>();
-  Fixture f({}, tokens);
+  RestFixture f({}, tokens);
   f.api.faults().add({"GET", "configmaps", 1, 401, 0, milliseconds(0), ""});
   CHECK(f.client->get(kConfigMaps, "default", "a").status().code() == Code::kNotFound);
   CHECK(tokens->invalidations == 1);
@@ -261,7 +261,7 @@ TEST_CASE("RestKubeApi: a 401 drops a refreshable token and retries once") {
 }
 
 TEST_CASE("RestKubeApi: a watch delivers events from a resourceVersion; an expired one is Gone") {
-  Fixture f;
+  RestFixture f;
   auto list = f.client->list(kConfigMaps, "default", {});
   REQUIRE(list.ok());
   kube::WatchOptions o;

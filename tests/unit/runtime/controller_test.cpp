@@ -28,12 +28,12 @@ class ScriptedReconciler final : public runtime::Reconciler {
   }
 };
 
-struct Fixture {
+struct ControllerFixture {
   common::FakeClock clock;
   runtime::Registry metrics;
   ScriptedReconciler reconciler;
   std::unique_ptr<runtime::Controller> controller;
-  Fixture() {
+  ControllerFixture() {
     runtime::ControllerOptions o;
     o.name = "dbtoken";
     o.clock = &clock;
@@ -70,7 +70,7 @@ TEST_CASE("Controller: the reconcile's Action decides what happens next") {
   };
   for (const Row& row : rows) {
     INFO(row.sentence);
-    Fixture f;
+    ControllerFixture f;
     f.reconciler.answer = [&](const ObjectKey&) { return row.outcome; };
     f.controller->queue().add({"ns", "a"});
     REQUIRE(f.controller->processNext());
@@ -92,7 +92,7 @@ TEST_CASE("Controller: the reconcile's Action decides what happens next") {
 }
 
 TEST_CASE("Controller: an exception in a reconcile is an error for that key, not a dead worker") {
-  Fixture f;
+  ControllerFixture f;
   f.reconciler.answer = [](const ObjectKey& key) -> common::Result<Action> {
     if (key.name == "bad") {
       throw std::runtime_error("boom");

@@ -12,7 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Fixture {
+struct RecorderFixture {
   kubedouble::ApiServer server;
   testing::KubeInProcessTransport* transport = nullptr;
   std::unique_ptr<kube::RestKubeApi> api;
@@ -26,7 +26,7 @@ struct Fixture {
                    {"uid", "0b6f1c7e-1111-4222-8333-444455556666"},
                    {"resourceVersion", "12"}}}};
 
-  Fixture() {
+  RecorderFixture() {
     auto t = std::make_unique<testing::KubeInProcessTransport>(server);
     transport = t.get();
     api = std::make_unique<kube::RestKubeApi>(std::move(t), kube::RestOptions{});
@@ -52,7 +52,7 @@ struct Fixture {
 }  // namespace
 
 TEST_CASE("EventRecorder: an event names the object, the reason, the type and the source") {
-  Fixture f;
+  RecorderFixture f;
   f.recorder->event(f.object, runtime::EventType::kNormal, "Created", "Token 55555555 created.");
   f.recorder->flush();
   auto events = f.events();
@@ -73,7 +73,7 @@ TEST_CASE("EventRecorder: an event names the object, the reason, the type and th
 }
 
 TEST_CASE("EventRecorder: a repeated event bumps count and lastTimestamp with a patch") {
-  Fixture f;
+  RecorderFixture f;
   f.recorder->event(f.object, runtime::EventType::kWarning, "RevokeFailed", "The API said 503.");
   f.recorder->flush();
   f.clock.advance(std::chrono::seconds(30));
@@ -101,7 +101,7 @@ TEST_CASE("EventRecorder: a repeated event bumps count and lastTimestamp with a 
 TEST_CASE(
     "EventRecorder: the spam filter lets 25 events through per object, then one per 5 "
     "minutes") {
-  Fixture f;
+  RecorderFixture f;
   for (int i = 0; i < 40; ++i) {
     f.recorder->event(f.object, runtime::EventType::kNormal, "Tick", "tick " + std::to_string(i));
   }

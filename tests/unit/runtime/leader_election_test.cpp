@@ -16,7 +16,7 @@ using std::chrono::seconds;
 namespace {
 
 // Two replicas sharing one API double, each with its own clock (as on two machines).
-struct Fixture {
+struct ElectionFixture {
   kubedouble::ApiServer server;
   kube::RestKubeApi api{std::make_unique<testing::KubeInProcessTransport>(server), {}};
   common::FakeClock clockA;
@@ -46,7 +46,7 @@ struct Fixture {
 TEST_CASE(
     "LeaderElection: the first replica creates the Lease; the other cannot take it while "
     "it is renewed") {
-  Fixture f;
+  ElectionFixture f;
   auto a = f.elector("replica-a", f.clockA);
   auto b = f.elector("replica-b", f.clockB);
   CHECK(a->tryAcquireOrRenew());
@@ -69,7 +69,7 @@ TEST_CASE(
 TEST_CASE(
     "LeaderElection: a holder that stops renewing loses the lease after leaseDuration, "
     "counted from when the follower last saw it change") {
-  Fixture f;
+  ElectionFixture f;
   auto a = f.elector("replica-a", f.clockA);
   auto b = f.elector("replica-b", f.clockB);
   REQUIRE(a->tryAcquireOrRenew());
@@ -89,7 +89,7 @@ TEST_CASE(
 TEST_CASE(
     "LeaderElection: a follower whose clock runs far ahead still waits a full lease "
     "duration") {
-  Fixture f;
+  ElectionFixture f;
   f.clockB.advance(std::chrono::hours(5));
   f.clockB.setWall(f.clockA.wallNow() + std::chrono::hours(5));
   auto a = f.elector("replica-a", f.clockA);
@@ -101,7 +101,7 @@ TEST_CASE(
 }
 
 TEST_CASE("LeaderElection: release clears the holder so the next replica takes over at once") {
-  Fixture f;
+  ElectionFixture f;
   auto a = f.elector("replica-a", f.clockA);
   auto b = f.elector("replica-b", f.clockB);
   std::stop_source stopA;
@@ -131,7 +131,7 @@ TEST_CASE("LeaderElection: release clears the holder so the next replica takes o
 }
 
 TEST_CASE("LeaderElection: a leader that cannot renew for renewDeadline gives up leadership") {
-  Fixture f;
+  ElectionFixture f;
   runtime::LeaderElectionOptions o;
   o.leaseNamespace = "default";
   o.leaseName = "short";

@@ -17,7 +17,6 @@ using Op = testing::FakeTokenClient::Op;
 
 constexpr const char* kGoneUid = "11111111-1111-4111-8111-111111111111";
 constexpr const char* kOtherCluster = "other-cluster";
-const char* kActive = "Ready=True TokenReady, Synced=True Synced, Revoked=False NotRevoked";
 
 // Ids not made by the fake, so they render as themselves in the timeline.
 const std::string kOrphan = "aaaaaaaa-0000-4000-8000-000000000001";

@@ -17,7 +17,6 @@ using Op = testing::FakeTokenClient::Op;
 const std::vector<std::string> kIssue = {"k8s PATCH databasetokens/writer", "api POST tokens",
                                          "k8s POST secrets/writer",
                                          "k8s PATCH databasetokens/writer/status"};
-const char* kActive = "Ready=True TokenReady, Synced=True Synced, Revoked=False NotRevoked";
 const char* kStatusPatch = "k8s PATCH databasetokens/writer/status";
 
 // A DatabaseToken created, with the inventory loaded: the first reconcile will issue.

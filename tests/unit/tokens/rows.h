@@ -15,6 +15,9 @@
 namespace dbtoken::tokens::test {
 
 inline constexpr const char* kDeleted = "(deleted)";
+// The conditions of an Active token in steady state.
+inline constexpr const char* kActive =
+    "Ready=True TokenReady, Synced=True Synced, Revoked=False NotRevoked";
 
 struct Row {
   std::string sentence{};
