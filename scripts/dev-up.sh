@@ -75,8 +75,18 @@ if ! running operator; then
   done
 fi
 
+# A sample to look at: the writer token in namespace telemetry (idempotent).
+KUBECONFIG=$kubeconfig kubectl create namespace telemetry --dry-run=client -o yaml |
+  KUBECONFIG=$kubeconfig kubectl apply -f - >/dev/null
+KUBECONFIG=$kubeconfig kubectl apply -n telemetry \
+  -f "$root/manifests/samples/databasetoken-writer.yaml" >/dev/null
+KUBECONFIG=$kubeconfig kubectl wait -n telemetry --for=condition=Ready \
+  dbt/telegraf-writer --timeout=60s >/dev/null || {
+  echo "dev-up: the sample did not become Ready; see .dev/operator.log" >&2; exit 1; }
+
 cat <<EOT
-The operator is running on the dev control plane.
+The operator is running on the dev control plane, with the sample telemetry/telegraf-writer
+applied and Ready.
   influxdb-token-operator   log .dev/operator.log, metrics http://127.0.0.1:18080/metrics,
                             probes http://127.0.0.1:18081/readyz
   Kubernetes API double     $kube_url
@@ -88,9 +98,6 @@ Try:
   kubectl get --raw /version
   kubectl api-resources --api-group=tokens.influxdb.dev
   kubectl explain databasetoken.spec
-  kubectl create namespace telemetry
-  kubectl apply -n telemetry -f $root/manifests/samples/databasetoken-writer.yaml
-  kubectl wait -n telemetry --for=condition=Ready dbt/telegraf-writer
   kubectl get dbt -n telemetry
   kubectl describe dbt -n telemetry telegraf-writer
   kubectl get secret -n telemetry telegraf-writer -o jsonpath='{.data.token}' | base64 -d

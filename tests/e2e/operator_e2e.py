@@ -46,18 +46,9 @@ import time
 import urllib.error
 import urllib.request
 
+from kubectl_e2e import Failures  # noqa: E402  (same directory)
+
 MARKER = re.compile(r"\[influxdb-token-operator cluster=([A-Za-z0-9._-]+) resource=([0-9a-f-]{36})\]$")
-
-
-class Failures:
-    def __init__(self):
-        self.items = []
-
-    def check(self, ok, what):
-        if not ok:
-            self.items.append(what)
-            print(f"FAIL {what}", flush=True)
-        return ok
 
 
 def free_port():
@@ -562,12 +553,26 @@ class Suite:
             reissued = wait_until(lambda: self.kube.json("get", "dbt", "drift-me", "-n", ns)
                                   ["status"].get("tokenId") not in (ids["drift-me"], None), 60)
             self.f.check(reissued, f"{label}: a token revoked outside is re-issued")
+            # Permissions changed outside are patched back (a PATCH, which revokedPatch
+            # concerns for revoked tokens); a deleted Secret gets a new token.
+            self.mgmt.http.request("PATCH", f"/api/v0/tokens/{ids['a']}", {
+                "permissions": [{"action": "read", "resource": "*"}]})
+            self.f.check(wait_until(lambda: [t for t in self.mgmt.tokens() if t["id"] == ids["a"]]
+                                    [0]["permissions"] == [{"action": "write",
+                                                            "resource": "sensors"}], 60),
+                         f"{label}: changed permissions are patched back")
+            self.ok(self.kube.run("delete", "secret", "b", "-n", ns), f"{label}: delete a Secret")
+            self.f.check(wait_until(lambda: (self.kube.json("get", "dbt", "b", "-n", ns)["status"]
+                                             .get("tokenId") != ids["b"]) and
+                                    self.kube.json("get", "secret", "b", "-n", ns), 60),
+                         f"{label}: a deleted Secret is re-issued")
             # Revoking a resource again (a second DELETE) and deleting a revoked one.
             self.ok(self.kube.run("delete", "dbt", "revoke-me", "-n", ns, "--timeout=60s"),
                     f"{label}: delete a revoked resource")
             tokens = {t["id"]: t for t in self.mgmt.tokens()}
             self.f.check(tokens[ids["revoke-me"]]["revokedAt"] and
-                         tokens[ids["delete-me"]]["revokedAt"] and
+                         tokens[ids["delete-me"]]["revokedAt"] and tokens[ids["b"]]["revokedAt"]
+                         and
                          not tokens[ids["retain-me"]]["revokedAt"],
                          f"{label}: revoked, deleted and retained tokens are as they should be")
             self.f.check(wait_until(lambda: not self.stray_live(), 30),
