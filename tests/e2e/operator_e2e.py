@@ -293,6 +293,15 @@ class Suite:
                           f"--timeout={timeout}s", f"dbt/{name}", timeout=timeout + 30)
         return self.ok(r, f"kubectl wait phase {phase} {ns}/{name}")
 
+    def described(self, ns, name, pattern, timeout=30):
+        """kubectl describe until its output matches (Events are written in the background)."""
+        out = [""]
+
+        def match():
+            out[0] = self.kube.run("describe", "dbt", name, "-n", ns).stdout
+            return re.search(pattern, out[0], re.S)
+        return bool(wait_until(match, timeout, interval=0.5)), out[0]
+
     def secret_token(self, ns, name):
         s = self.kube.json("get", "secret", name, "-n", ns)
         if not s or "token" not in s.get("data", {}):
@@ -396,10 +405,9 @@ class Suite:
                                                    f"cluster={self.cluster_id} resource="
                                                    f"{res['metadata']['uid']}]"),
                      f"the API token carries the ownership marker: {tok['description']!r}")
-        r = self.kube.run("describe", "dbt", "telegraf-writer", "-n", ns)
-        self.f.check(re.search(r"Normal\s+Created\s+.*influxdb-token-operator", r.stdout) and
-                     "Type:                  Ready" in r.stdout,
-                     f"describe shows the Created event and the conditions: {r.stdout}")
+        ok, text = self.described(ns, "telegraf-writer",
+                                  r"Type:\s+Ready.*Normal\s+Created\s+.*influxdb-token-operator")
+        self.f.check(ok, f"describe shows the conditions and the Created event: {text}")
 
         r = self.kube.run("patch", "dbt", "telegraf-writer", "-n", ns, "--type", "merge",
                           "-p", '{"spec":{"revoked":true}}')
@@ -415,9 +423,8 @@ class Suite:
             self.f.check(wait_until(lambda: self.kube.run("get", "secret", "telegraf-writer", "-n",
                                                           ns).returncode != 0, 20),
                          "the revoked token's Secret is deleted")
-            r = self.kube.run("describe", "dbt", "telegraf-writer", "-n", ns)
-            self.f.check(re.search(r"Normal\s+Revoked\s+", r.stdout),
-                         f"describe shows the Revoked event: {r.stdout}")
+            ok, text = self.described(ns, "telegraf-writer", r"Normal\s+Revoked\s+")
+            self.f.check(ok, f"describe shows the Revoked event: {text}")
         r = self.kube.run("patch", "dbt", "telegraf-writer", "-n", ns, "--type", "merge",
                           "-p", '{"spec":{"revoked":false}}')
         self.f.check(r.returncode != 0 and "revoked" in r.stderr,
@@ -641,8 +648,8 @@ class Suite:
                                   .get("tokenId") not in (old, None)) and
                          self.kube.json("get", "dbt", "drifter", "-n", ns)["status"]["tokenId"], 60)
         self.f.check(bool(new), "a token revoked outside Kubernetes is re-issued")
-        r = self.kube.run("describe", "dbt", "drifter", "-n", ns)
-        self.f.check("TokenReissued" in r.stdout, "a TokenReissued event says so")
+        self.f.check(self.described(ns, "drifter", "TokenReissued")[0],
+                     "a TokenReissued event says so")
         # Permissions changed behind the operator's back are patched back.
         current = self.kube.json("get", "dbt", "drifter", "-n", ns)["status"]["tokenId"]
         status, _ = self.mgmt.http.request("PATCH", f"/api/v0/tokens/{current}", {
@@ -653,8 +660,8 @@ class Suite:
             t = [t for t in self.mgmt.tokens() if t["id"] == current][0]
             return t["permissions"] == [{"action": "write", "resource": "sensors"}]
         self.f.check(wait_until(restored, 60), "changed permissions are patched back")
-        r = self.kube.run("describe", "dbt", "drifter", "-n", ns)
-        self.f.check("PermissionsUpdated" in r.stdout, "a PermissionsUpdated event says so")
+        self.f.check(self.described(ns, "drifter", "PermissionsUpdated")[0],
+                     "a PermissionsUpdated event says so")
         # A deleted Secret can't be restored (the string is write-once): re-issue, revoke old.
         before = self.kube.json("get", "dbt", "drifter", "-n", ns)["status"]["tokenId"]
         self.ok(self.kube.run("delete", "secret", "drifter", "-n", ns), "delete the Secret")

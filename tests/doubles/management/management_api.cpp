@@ -118,7 +118,9 @@ void ManagementApi::setManagementToken(std::string token) {
 }
 
 void ManagementApi::setObserver(std::function<void(const Exchange&)> observer) {
-  std::lock_guard lk(mu_);
+  // Held while an observer runs: once this returns, the old observer is not running and never
+  // will again, so its owner may be destroyed (a slow request can still be in flight).
+  std::lock_guard lk(observerMu_);
   observer_ = std::move(observer);
 }
 
@@ -195,14 +197,10 @@ http::ServerResponse ManagementApi::handle(http::ServerRequest& request) {
   recorded = dropped ? 0 : response.status;
   record(request, recorded, fault ? faultKindName(fault->kind) : "");
   if (route) {
-    std::function<void(const Exchange&)> observer;
-    {
-      std::lock_guard lk(mu_);
-      observer = observer_;
-    }
-    if (observer) {
-      observer(Exchange{route->dedicated, request.method, request.path, request.body,
-                        response.status, response.body, injected});
+    std::lock_guard lk(observerMu_);
+    if (observer_) {
+      observer_(Exchange{route->dedicated, request.method, request.path, request.body,
+                         response.status, response.body, injected});
     }
   }
   return response;

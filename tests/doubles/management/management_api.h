@@ -115,6 +115,7 @@ class ManagementApi {
   Behaviour behaviour_;
   TokenStore store_;
   std::vector<CallRecord> calls_;
+  std::mutex observerMu_;  // not mu_: an observer may read the double's state
   std::function<void(const Exchange&)> observer_;
   bool shutdown_ = false;
   std::condition_variable wake_;
