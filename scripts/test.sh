@@ -36,5 +36,4 @@ fi
 
 cmake -S . -B "$build" "${cmake_args[@]}" >/dev/null
 cmake --build "$build" -j 2
-# -j 3 on 2 cores: the long tests mostly wait on servers and timers, not on the CPU.
-ctest --test-dir "$build" --output-on-failure -j 3 --timeout 900
+ctest --test-dir "$build" --output-on-failure -j 2 --timeout 900
