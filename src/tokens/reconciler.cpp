@@ -86,6 +86,22 @@ bool sameExpiry(const std::optional<common::WallTime>& a,
   return std::chrono::duration_cast<std::chrono::seconds>(*a - *b).count() == 0;
 }
 
+// Ready: token `id` exists and Secret `secretName` holds it.
+Condition tokenReady(const std::string& id, const std::string& secretName, int64_t gen) {
+  return makeCondition(kConditionReady, true, "TokenReady",
+                       "Token " + id + " exists and Secret " + secretName + " holds it.", gen);
+}
+
+// The last reconcile succeeded and the token is live: Synced=True, Revoked=False.
+void markSyncedAndLive(std::vector<Condition>& conditions, int64_t gen, common::WallTime now) {
+  setCondition(conditions,
+               makeCondition(kConditionSynced, true, "Synced", "The token matches the spec.", gen),
+               now);
+  setCondition(
+      conditions,
+      makeCondition(kConditionRevoked, false, "NotRevoked", "The token is not revoked.", gen), now);
+}
+
 std::optional<common::WallTime> parseTime(const std::string& s) {
   if (s.empty()) {
     return std::nullopt;
@@ -596,18 +612,9 @@ Result<Action> TokenReconciler::ensure(Context& c) {
                                gen),
                  now);
   } else {
-    setCondition(
-        c.status.conditions,
-        makeCondition(kConditionReady, true, "TokenReady",
-                      "Token " + id + " exists and Secret " + secretName + " holds it.", gen),
-        now);
+    setCondition(c.status.conditions, tokenReady(id, secretName, gen), now);
   }
-  setCondition(c.status.conditions,
-               makeCondition(kConditionSynced, true, "Synced", "The token matches the spec.", gen),
-               now);
-  setCondition(
-      c.status.conditions,
-      makeCondition(kConditionRevoked, false, "NotRevoked", "The token is not revoked.", gen), now);
+  markSyncedAndLive(c.status.conditions, gen, now);
   if (auto s = writeStatus(c); !s.isOk()) {
     return failed(c, s, "writing status", Source::kKubernetes);
   }
@@ -669,17 +676,8 @@ Result<Action> TokenReconciler::issue(Context& c, const std::string& previousId,
   c.status.expiresAt = token.expiresAt ? common::formatRfc3339(*token.expiresAt) : "";
   c.status.revokedAt.clear();
   c.status.observedGeneration = gen;
-  setCondition(
-      c.status.conditions,
-      makeCondition(kConditionReady, true, "TokenReady",
-                    "Token " + token.id + " exists and Secret " + secretName + " holds it.", gen),
-      now);
-  setCondition(c.status.conditions,
-               makeCondition(kConditionSynced, true, "Synced", "The token matches the spec.", gen),
-               now);
-  setCondition(
-      c.status.conditions,
-      makeCondition(kConditionRevoked, false, "NotRevoked", "The token is not revoked.", gen), now);
+  setCondition(c.status.conditions, tokenReady(token.id, secretName, gen), now);
+  markSyncedAndLive(c.status.conditions, gen, now);
   if (previousId.empty()) {
     events_.event(
         c.object, runtime::EventType::kNormal, "Created",
