@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <set>
@@ -20,6 +21,7 @@
 #include "runtime/leader_election.h"
 #include "runtime/manager.h"
 #include "runtime/metrics.h"
+#include "runtime/object_watches.h"
 #include "runtime/probes.h"
 #include "runtime/store.h"
 #include "tokens/database_token.h"
@@ -27,6 +29,7 @@
 #include "tokens/inventory_reconciler.h"
 #include "tokens/reconciler.h"
 #include "tokens/secret_builder.h"
+#include "tokens/wiring.h"
 
 #ifndef DBTOKEN_VERSION
 #define DBTOKEN_VERSION "0.0.0"
@@ -200,6 +203,49 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
   common::Logger log = logger.named("setup");
   runtime::Registry registry;
 
+  // Endpoints first: /healthz answers from process start (a liveness probe must not kill a pod
+  // that is only waiting for the Kubernetes API); /readyz once the caches have synced.
+  std::atomic<const runtime::Manager*> running{nullptr};
+  std::unique_ptr<runtime::ProbeServer> metricsServer;
+  std::unique_ptr<runtime::ProbeServer> probeServer;
+  if (config.metricsAddr.enabled) {
+    auto started = runtime::ProbeServer::start(
+        http::ServerOptions{config.metricsAddr.host, config.metricsAddr.port, std::nullopt},
+        &registry);
+    if (!started.ok()) {
+      return {kExitFailure, "--metrics-addr: " + started.status().message()};
+    }
+    metricsServer = std::move(started).value();
+    log.info("serving metrics", {{"url", metricsServer->url() + "/metrics"}});
+  }
+  if (config.probeAddr.enabled) {
+    auto started = runtime::ProbeServer::start(
+        http::ServerOptions{config.probeAddr.host, config.probeAddr.port, std::nullopt}, nullptr);
+    if (!started.ok()) {
+      return {kExitFailure, "--probe-addr: " + started.status().message()};
+    }
+    probeServer = std::move(started).value();
+    probeServer->addReadinessCheck("informers-synced", [&running] {
+      const runtime::Manager* m = running.load();
+      return m != nullptr && m->informersSynced();
+    });
+    log.info("serving probes", {{"url", probeServer->url()}});
+  }
+  // Stops both servers before anything their checks read is gone, however this function ends.
+  struct StopEndpoints {
+    std::atomic<const runtime::Manager*>& running;
+    std::unique_ptr<runtime::ProbeServer>& a;
+    std::unique_ptr<runtime::ProbeServer>& b;
+    ~StopEndpoints() {
+      for (auto* server : {&a, &b}) {
+        if (*server) {
+          (*server)->stop();
+        }
+      }
+      running.store(nullptr);
+    }
+  };
+
   // Kubernetes.
   auto cluster = kube::loadClusterConfig({config.kubeconfig, config.context});
   if (!cluster.ok()) {
@@ -254,7 +300,11 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
     }
     clusterId = *discovered;
   }
-  log.info("cluster identity", {{"clusterId", clusterId}});
+  tokens::Scope scope{clusterId, config.instance, config.namespaces};
+  log.info("identity",
+           {{"clusterId", clusterId},
+            {"instance", scope.instance},
+            {"namespaces", scope.watchesAll() ? "all" : json(scope.namespaces).dump()}});
 
   // Informers: DatabaseTokens, and the operator's own Secrets (data hashed, never cached).
   std::vector<std::string> namespaces = config.namespaces;
@@ -266,19 +316,12 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
   runtime::NamespacedStores tokenStores;
   runtime::NamespacedStores secretStores;
   for (const auto& ns : namespaces) {
-    runtime::InformerOptions t;
-    t.resource = tokens::databaseTokens();
-    t.ns = ns;
-    t.transform = runtime::stripManagedFields;
+    runtime::InformerOptions t = tokens::tokenInformerOptions(ns);
     t.logger = logger;  // the informer names itself and adds its resource and namespace
     tokenInformers.push_back(std::make_unique<runtime::Informer>(**kubeApi, std::move(t)));
     tokenStores.add(ns, tokenInformers.back()->store());
 
-    runtime::InformerOptions s;
-    s.resource = kube::resources::secrets();
-    s.ns = ns;
-    s.labelSelector = std::string(tokens::kManagedByLabel) + "=" + tokens::kManagedByValue;
-    s.transform = [](json o) { return runtime::hashSecretData(runtime::stripManagedFields(o)); };
+    runtime::InformerOptions s = tokens::secretInformerOptions(ns);
     s.logger = logger;
     secretInformers.push_back(std::make_unique<runtime::Informer>(**kubeApi, std::move(s)));
     secretStores.add(ns, secretInformers.back()->store());
@@ -287,22 +330,48 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
   runtime::EventRecorderOptions eventOptions;
   eventOptions.instance = envOr("POD_NAME", hostName());
   eventOptions.logger = logger;
+  eventOptions.redactor = redactor;
   runtime::KubeEventRecorder events(**kubeApi, eventOptions);
 
   common::RealClock clock;
   tokens::TokenInventory inventory(clock);
 
+  // Secrets without the operator's label that hold a name a DatabaseToken asks for, watched one
+  // by one so their deletion is seen; the enqueue target is set once the controller exists.
+  std::atomic<runtime::Controller*> tokenControllerRef{nullptr};
+  runtime::InformerObjectWatchesOptions watchOptions;
+  watchOptions.resource = kube::resources::secrets();
+  watchOptions.transform = tokens::foreignSecretTransform;
+  watchOptions.enqueue = [&tokenControllerRef](const kube::ObjectKey& owner) {
+    if (runtime::Controller* c = tokenControllerRef.load()) {
+      c->queue().add(owner);
+    }
+  };
+  watchOptions.logger = logger.named("secret-watches");
+  runtime::InformerObjectWatches foreignSecrets(**kubeApi, std::move(watchOptions));
+
   tokens::ReconcilerOptions reconcilerOptions;
-  reconcilerOptions.clusterId = clusterId;
+  reconcilerOptions.scope = scope;
+  reconcilerOptions.redactor = redactor;
   tokens::TokenReconciler tokenReconciler(**kubeApi, **influxClient, tokenStores, secretStores,
-                                          inventory, events, clock, logger.named("reconciler"),
-                                          reconcilerOptions);
+                                          inventory, events, foreignSecrets, clock,
+                                          logger.named("reconciler"), reconcilerOptions);
   runtime::ControllerOptions tokenControllerOptions;
   tokenControllerOptions.name = "databasetoken";
   tokenControllerOptions.workers = config.maxConcurrentReconciles;
   tokenControllerOptions.metrics = &registry;
   tokenControllerOptions.logger = logger;  // the controller names itself
   runtime::Controller tokenController(tokenReconciler, std::move(tokenControllerOptions));
+  tokenControllerRef.store(&tokenController);
+  // Before the controller goes: no watch may enqueue into it any more.
+  struct StopWatches {
+    runtime::InformerObjectWatches& watches;
+    std::atomic<runtime::Controller*>& ref;
+    ~StopWatches() {
+      ref.store(nullptr);
+      watches.stopAll();
+    }
+  } stopWatches{foreignSecrets, tokenControllerRef};
   for (auto& i : tokenInformers) {
     tokenController.watch(*i, runtime::mapToSelf());
   }
@@ -311,7 +380,7 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
   }
 
   tokens::InventoryOptions inventoryOptions;
-  inventoryOptions.clusterId = clusterId;
+  inventoryOptions.scope = scope;
   inventoryOptions.resyncPeriod = config.resyncPeriod;
   tokens::InventoryReconciler inventoryReconciler(
       **influxClient, inventory, tokenStores, secretStores, events,
@@ -369,31 +438,8 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
   manager.add(inventoryController);
   manager.add(tokenController);
 
-  // Endpoints.
-  std::unique_ptr<runtime::ProbeServer> metricsServer;
-  std::unique_ptr<runtime::ProbeServer> probeServer;
-  if (config.metricsAddr.enabled) {
-    auto started = runtime::ProbeServer::start(
-        http::ServerOptions{config.metricsAddr.host, config.metricsAddr.port, std::nullopt},
-        &registry);
-    if (!started.ok()) {
-      return {kExitFailure, "--metrics-addr: " + started.status().message()};
-    }
-    metricsServer = std::move(started).value();
-    log.info("serving metrics", {{"url", metricsServer->url() + "/metrics"}});
-  }
-  if (config.probeAddr.enabled) {
-    auto started = runtime::ProbeServer::start(
-        http::ServerOptions{config.probeAddr.host, config.probeAddr.port, std::nullopt}, nullptr);
-    if (!started.ok()) {
-      return {kExitFailure, "--probe-addr: " + started.status().message()};
-    }
-    probeServer = std::move(started).value();
-    probeServer->addReadinessCheck("informers-synced",
-                                   [&manager] { return manager.informersSynced(); });
-    log.info("serving probes", {{"url", probeServer->url()}});
-  }
-
+  StopEndpoints stopEndpoints{running, metricsServer, probeServer};
+  running.store(&manager);
   int status = manager.run(stop);
   log.info("stopped", {{"exitStatus", status}});
   if (status != 0) {

@@ -181,6 +181,18 @@ std::vector<Flag> flags() {
          c.clusterId = v;
          return Status::ok();
        }},
+      {"instance", "name",
+       "names this install in the ownership marker and the resources it takes on, so installs "
+       "over the same namespaces never judge each other's tokens (default \"default\"; the Helm "
+       "chart passes its release name)",
+       [](Config& c, const std::string& v) {
+         if (!isDns1123Label(v)) {
+           return bad("instance",
+                      "want a DNS-1123 label (lower case letters, digits, '-'), got \"" + v + "\"");
+         }
+         c.instance = v;
+         return Status::ok();
+       }},
       {"resync-period", "duration",
        "how often the token inventory is listed to find drift and orphans (default 10m)",
        [](Config& c, const std::string& v) {

@@ -41,6 +41,7 @@ struct Config {
 
   // Reconciling
   std::string clusterId;  // "": the kube-system namespace's UID
+  std::string instance = "default";
   std::chrono::milliseconds resyncPeriod{10 * 60 * 1000};
   int maxConcurrentReconciles = 4;
 

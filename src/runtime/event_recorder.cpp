@@ -83,7 +83,8 @@ void KubeEventRecorder::event(const json& object, EventType type, const std::str
   p.ns = ns.empty() ? "default" : ns;  // events about cluster-scoped objects go to default
   p.type = type;
   p.reason = reason;
-  p.message = message.size() > kMaxMessage ? message.substr(0, kMaxMessage - 3) + "..." : message;
+  std::string text = options_.redactor ? options_.redactor->scrub(message) : message;
+  p.message = text.size() > kMaxMessage ? text.substr(0, kMaxMessage - 3) + "..." : text;
   {
     std::lock_guard lk(mu_);
     if (stopping_) {

@@ -47,6 +47,8 @@ struct EventRecorderOptions {
   size_t queueSize = 1000;  // events waiting to be written; beyond this they are dropped
   common::Logger logger;
   const common::Clock* clock = nullptr;  // RealClock when null
+  // Scrubs every message before it is queued (Events are readable with the built-in view role).
+  std::shared_ptr<const common::Redactor> redactor;
 };
 
 class KubeEventRecorder final : public EventRecorder {

@@ -126,6 +126,7 @@ common::Result<DatabaseToken> parseDatabaseToken(const json& object) {
   }
   if (auto a = meta.find("annotations"); a != meta.end() && a->is_object()) {
     t.paused = a->value(kPausedAnnotation, "") == "true";
+    t.instance = str(*a, kInstanceAnnotation);
   }
   t.invalidSpec = parseSpec(object.value("spec", json()), t.spec);
   const json& st = object.value("status", json::object());

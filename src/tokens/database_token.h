@@ -24,6 +24,10 @@ inline constexpr const char* kKind = "DatabaseToken";
 inline constexpr const char* kPlural = "databasetokens";
 inline constexpr const char* kFinalizer = "tokens.influxdb.dev/revoke";
 inline constexpr const char* kPausedAnnotation = "tokens.influxdb.dev/paused";
+// Names the install (--instance) that manages the resource. Set by the user to pick one, or by
+// the first install that takes the resource on (with its finalizer, in one guarded write), so two
+// installs over the same namespaces never both act on it.
+inline constexpr const char* kInstanceAnnotation = "tokens.influxdb.dev/instance";
 
 enum class DeletionPolicy { kRevoke, kRetain };
 
@@ -62,6 +66,7 @@ struct DatabaseToken {
   bool deleting = false;
   std::vector<std::string> finalizers;
   bool paused = false;
+  std::string instance;  // the kInstanceAnnotation; "" when no install has taken it on yet
   Spec spec;
   TokenStatus status;
   // Set when the spec cannot be honoured ("spec.permissions[0].action: ..."); spec is then

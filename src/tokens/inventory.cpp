@@ -78,6 +78,16 @@ void TokenInventory::upsert(const influx::Token& token) {
   learnt_[token.id] = clock_.now();
 }
 
+void TokenInventory::markRevoked(const std::string& id) {
+  std::lock_guard lk(mu_);
+  auto it = tokens_.find(id);
+  if (it == tokens_.end()) {
+    return;
+  }
+  it->second.revokedAt = clock_.wallNow();
+  learnt_[id] = clock_.now();
+}
+
 void TokenInventory::forget(const std::string& id) {
   std::lock_guard lk(mu_);
   tokens_.erase(id);

@@ -40,6 +40,8 @@ class TokenInventory {
   // Records what this process learnt about one token (created, read, patched).
   void upsert(const influx::Token& token);
   void forget(const std::string& id);
+  // Records that this process revoked the token (revokedAt: now), if the inventory knows it.
+  void markRevoked(const std::string& id);
 
   // True only when the inventory proves the token is gone or revoked: it shows it revoked, or
   // not at all although the list began after the token surely existed — after this process

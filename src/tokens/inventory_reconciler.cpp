@@ -70,8 +70,8 @@ Result<int> InventoryReconciler::sweep() {
       continue;
     }
     auto marker = parseMarker(token.description);
-    if (!marker || marker->clusterId != options_.clusterId) {
-      continue;  // not ours (or another cluster's)
+    if (!marker || !options_.scope.judges(*marker)) {
+      continue;  // not ours: another cluster's, another install's, or outside our namespaces
     }
     if (inventory_.busy(marker->resourceUid, token.id)) {
       continue;  // being created or just issued: the reconcile records it
@@ -82,6 +82,9 @@ Result<int> InventoryReconciler::sweep() {
     }
     if (owner) {
       auto t = parseDatabaseToken(*owner);
+      if (t.ok() && t->instance != options_.scope.instance) {
+        continue;  // another install manages the resource (or none has taken it on yet)
+      }
       if (t.ok()) {
         if (t->status.tokenId == token.id && t->status.revokedAt.empty()) {
           continue;  // its current token
@@ -100,9 +103,7 @@ Result<int> InventoryReconciler::sweep() {
       }
       continue;
     }
-    influx::Token done = token;
-    done.revokedAt = std::chrono::system_clock::now();
-    inventory_.upsert(done);
+    inventory_.markRevoked(token.id);
     ++revoked;
     log_.info("revoked an orphaned token", {{"tokenId", token.id},
                                             {"resourceUid", marker->resourceUid},

@@ -1,10 +1,12 @@
 // InventoryReconciler: keeps the TokenInventory current with one GET /tokens — at start-up,
 // after any create whose outcome is unknown, and every resync period — then sweeps for orphans
 // and asks for every DatabaseToken to be reconciled (drift is found from the list, never by one
-// call per token). An orphan is an unrevoked token carrying this cluster's marker whose resource
-// no longer exists, or which neither its resource's status nor its Secret names (the operator
-// crashed between the create and the Secret): its string is lost, so it is revoked. Runs as a
-// controller of one key, so only the leader sweeps and the work queue paces retries.
+// call per token). An orphan is an unrevoked token carrying a marker this process judges (its
+// cluster, its install, a namespace it watches: tokens.h Scope) whose resource no longer exists,
+// or which neither its resource's status nor its Secret names (the operator crashed between the
+// create and the Secret): its string is lost, so it is revoked. A token whose resource another
+// install manages is never judged. Runs as a controller of one key, so only the leader sweeps
+// and the work queue paces retries.
 #pragma once
 
 #include <functional>
@@ -17,11 +19,12 @@
 #include "runtime/event_recorder.h"
 #include "runtime/store.h"
 #include "tokens/inventory.h"
+#include "tokens/marker.h"
 
 namespace dbtoken::tokens {
 
 struct InventoryOptions {
-  std::string clusterId;
+  Scope scope;
   std::chrono::milliseconds resyncPeriod{10 * 60 * 1000};
 };
 

@@ -1,5 +1,6 @@
 #include "tokens/reconciler.h"
 
+#include "common/base64.h"
 #include "kube/object.h"
 #include "tokens/marker.h"
 
@@ -114,7 +115,8 @@ std::optional<common::WallTime> parseTime(const std::string& s) {
 TokenReconciler::TokenReconciler(kube::KubeApi& kube, influx::TokenClient& influx,
                                  const runtime::ObjectReader& databaseTokens,
                                  const runtime::ObjectReader& secrets, TokenInventory& inventory,
-                                 runtime::EventRecorder& events, const common::Clock& clock,
+                                 runtime::EventRecorder& events,
+                                 runtime::ObjectWatches& foreignSecrets, const common::Clock& clock,
                                  common::Logger logger, ReconcilerOptions options)
     : kube_(kube),
       influx_(influx),
@@ -122,12 +124,22 @@ TokenReconciler::TokenReconciler(kube::KubeApi& kube, influx::TokenClient& influ
       secrets_(secrets),
       inventory_(inventory),
       events_(events),
+      foreignSecrets_(foreignSecrets),
       clock_(clock),
       log_(std::move(logger)),
       options_(std::move(options)) {}
 
 Marker TokenReconciler::marker(const DatabaseToken& t) const {
-  return Marker{options_.clusterId, t.uid};
+  return Marker{options_.scope.clusterId, options_.scope.instance, t.ns, t.uid};
+}
+
+std::string TokenReconciler::scrub(const std::string& text) const {
+  return options_.redactor ? options_.redactor->scrub(text) : text;
+}
+
+void TokenReconciler::event(Context& c, runtime::EventType type, const std::string& reason,
+                            const std::string& message) {
+  events_.event(c.object, type, reason, scrub(message));
 }
 
 Result<Action> TokenReconciler::reconcile(const kube::ObjectKey& key) {
@@ -142,6 +154,10 @@ Result<Action> TokenReconciler::reconcile(const kube::ObjectKey& key) {
     return Action::awaitChange();
   }
   Context c{key, *cached, std::move(parsed).value(), {}, {}};
+  if (!c.t.instance.empty() && c.t.instance != options_.scope.instance) {
+    // Another install's (its annotation says so): not even status is ours to write.
+    return Action::awaitChange();
+  }
   c.status = c.t.status;
   const int64_t gen = c.t.generation;
 
@@ -162,25 +178,11 @@ Result<Action> TokenReconciler::reconcile(const kube::ObjectKey& key) {
   }
   if (c.t.invalidSpec) {
     // Refused by the schema on any current CRD; reported, never sent to InfluxDB.
-    std::string message = "The spec is invalid: " + *c.t.invalidSpec + ".";
-    setCondition(c.status.conditions,
-                 makeCondition(kConditionReady, false, "InvalidSpec", message, gen),
-                 clock_.wallNow());
-    setCondition(c.status.conditions,
-                 makeCondition(kConditionSynced, false, "InvalidSpec", message, gen),
-                 clock_.wallNow());
-    if (c.status.tokenId.empty()) {
-      c.status.phase = kPhaseFailed;
-    }
-    c.status.observedGeneration = gen;
-    if (auto s = writeStatus(c); !s.isOk()) {
-      return s;
-    }
-    return Action::awaitChange();
+    return invalidSpec(c, *c.t.invalidSpec);
   }
-  if (!c.t.hasFinalizer()) {
+  if (!c.t.hasFinalizer() || c.t.instance.empty()) {
     // Before anything external exists, so a deletion can never skip the revocation.
-    if (auto s = addFinalizer(c); !s.isOk()) {
+    if (auto s = takeOn(c); !s.isOk()) {
       return failed(c, s, "adding the finalizer", Source::kKubernetes);
     }
   }
@@ -204,8 +206,8 @@ Result<Action> TokenReconciler::reconcile(const kube::ObjectKey& key) {
                  now);
     c.status.observedGeneration = gen;
     if (changed) {
-      events_.event(c.object, runtime::EventType::kWarning, "UnrevokeRefused",
-                    "spec.revoked was set back to false; the token stays revoked.");
+      event(c, runtime::EventType::kWarning, "UnrevokeRefused",
+            "spec.revoked was set back to false; the token stays revoked.");
     }
     if (auto s = writeStatus(c); !s.isOk()) {
       return s;
@@ -218,17 +220,23 @@ Result<Action> TokenReconciler::reconcile(const kube::ObjectKey& key) {
   return ensure(c);
 }
 
-Status TokenReconciler::addFinalizer(Context& c) {
+Status TokenReconciler::takeOn(Context& c) {
   const json& meta = c.object["metadata"];
-  json finalizers = meta.contains("finalizers") && meta["finalizers"].is_array()
-                        ? meta["finalizers"]
-                        : json::array();
-  finalizers.push_back(kFinalizer);
   // The resourceVersion keeps this from dropping a finalizer added meanwhile, and makes a stale
-  // cache a Conflict to re-read and retry (a failed JSON patch test would be 422, not retried).
-  json patch = {
-      {"metadata",
-       {{"resourceVersion", meta.value("resourceVersion", "")}, {"finalizers", finalizers}}}};
+  // cache a Conflict to re-read and retry (a failed JSON patch test would be 422, not retried);
+  // of two installs taking the resource on at once, the second gets the Conflict and then sees
+  // the first one's annotation.
+  json patch = {{"metadata", {{"resourceVersion", meta.value("resourceVersion", "")}}}};
+  if (!c.t.hasFinalizer()) {
+    json finalizers = meta.contains("finalizers") && meta["finalizers"].is_array()
+                          ? meta["finalizers"]
+                          : json::array();
+    finalizers.push_back(kFinalizer);
+    patch["metadata"]["finalizers"] = finalizers;
+  }
+  if (c.t.instance.empty()) {
+    patch["metadata"]["annotations"] = {{kInstanceAnnotation, options_.scope.instance}};
+  }
   kube::PatchOptions o;
   o.type = kube::PatchType::kMerge;
   o.fieldManager = options_.fieldManager;
@@ -237,7 +245,10 @@ Status TokenReconciler::addFinalizer(Context& c) {
     return r.status();
   }
   c.object = std::move(r).value();
-  c.t.finalizers.push_back(kFinalizer);
+  if (!c.t.hasFinalizer()) {
+    c.t.finalizers.push_back(kFinalizer);
+  }
+  c.t.instance = options_.scope.instance;
   c.t.resourceVersion = kube::resourceVersionOf(c.object);
   return Status::ok();
 }
@@ -266,6 +277,9 @@ Status TokenReconciler::removeFinalizer(Context& c) {
 }
 
 Status TokenReconciler::writeStatus(Context& c) {
+  for (auto& condition : c.status.conditions) {
+    condition.message = scrub(condition.message);  // as stored, so an unchanged one is equal
+  }
   if (c.status == c.t.status) {
     return Status::ok();  // nothing changed: no write
   }
@@ -314,6 +328,97 @@ Status TokenReconciler::writeSecret(Context& c, const std::string& tokenId,
   return r.status();
 }
 
+Result<SecretState> TokenReconciler::readSecretLive(Context& c, const std::string& name) {
+  auto r = kube_.get(kube::resources::secrets(), c.t.ns, name);
+  if (!r.ok()) {
+    if (r.status().code() == Code::kNotFound) {
+      return SecretState{};
+    }
+    return r.status();
+  }
+  return examineSecret(&*r, c.t.uid);
+}
+
+Result<Action> TokenReconciler::secretConflict(Context& c, const std::string& secretName) {
+  const int64_t gen = c.t.generation;
+  auto now = clock_.wallNow();
+  std::string message = "Secret " + secretName +
+                        " exists and is not managed by this DatabaseToken; the operator never "
+                        "overwrites it. Delete it or choose another spec.secretName.";
+  bool changed =
+      setCondition(c.status.conditions,
+                   makeCondition(kConditionReady, false, "SecretConflict", message, gen), now);
+  setCondition(c.status.conditions,
+               makeCondition(kConditionSynced, false, "SecretConflict", message, gen), now);
+  if (c.status.phase.empty()) {
+    c.status.phase = kPhasePending;
+  }
+  c.status.observedGeneration = gen;
+  // The Secret informer sees only the operator's own Secrets: watch this one by name, so its
+  // deletion brings the reconcile that issues the token.
+  foreignSecrets_.watch({c.t.ns, secretName}, c.key);
+  if (changed) {
+    log_.info("a Secret the operator does not own holds the name; waiting",
+              {{"key", c.key.toString()}, {"secret", secretName}});
+    event(c, runtime::EventType::kWarning, "SecretConflict", message);
+  }
+  if (auto s = writeStatus(c); !s.isOk()) {
+    return failed(c, s, "writing status", Source::kKubernetes);
+  }
+  return Action::awaitChange();
+}
+
+Result<bool> TokenReconciler::moveSecret(Context& c, const std::string& id) {
+  const std::string from = c.t.status.secretName;
+  const std::string to = c.t.effectiveSecretName();
+  auto old = kube_.get(kube::resources::secrets(), c.t.ns, from);
+  if (!old.ok()) {
+    if (old.status().code() == Code::kNotFound) {
+      return false;
+    }
+    return old.status();
+  }
+  SecretState state = examineSecret(&*old, c.t.uid);
+  if (state.kind != SecretState::Kind::kOwned || !state.intact || state.tokenId != id) {
+    return false;
+  }
+  std::string data = old->value("data", json::object()).value(kSecretKey, "");
+  auto plain = common::base64Decode(data);
+  if (!plain) {
+    return false;
+  }
+  common::Secret accessToken(std::move(*plain));
+  if (auto s = writeSecret(c, id, accessToken); !s.isOk()) {
+    return s;
+  }
+  log_.info("moved the token to its new Secret",
+            {{"key", c.key.toString()}, {"tokenId", id}, {"from", from}, {"to", to}});
+  event(c, runtime::EventType::kNormal, "SecretMoved",
+        "Moved token " + id + " from Secret " + from + " to Secret " + to +
+            " (spec.secretName changed); no new token was issued.");
+  return true;
+}
+
+Status TokenReconciler::deleteOldSecret(Context& c) {
+  const std::string old = c.t.status.secretName;
+  if (old.empty() || old == c.t.effectiveSecretName()) {
+    return Status::ok();
+  }
+  SecretState state = examineSecret(secrets_.get({c.t.ns, old}).get(), c.t.uid);
+  if (state.kind != SecretState::Kind::kOwned) {
+    return Status::ok();  // gone already, or someone else's now
+  }
+  kube::DeleteOptions o;
+  o.preconditionUid = state.uid;
+  auto r = kube_.remove(kube::resources::secrets(), c.t.ns, old, o);
+  if (!r.ok() && r.status().code() != Code::kNotFound) {
+    return r.status();
+  }
+  log_.info("deleted the Secret the token was moved from",
+            {{"key", c.key.toString()}, {"secret", old}});
+  return Status::ok();
+}
+
 Status TokenReconciler::deleteOwnedSecret(Context& c) {
   if (c.secret.kind != SecretState::Kind::kOwned) {
     return Status::ok();
@@ -324,6 +429,8 @@ Status TokenReconciler::deleteOwnedSecret(Context& c) {
   if (!r.ok() && r.status().code() != Code::kNotFound) {
     return r.status();
   }
+  log_.info("deleted the token's Secret",
+            {{"key", c.key.toString()}, {"secret", c.t.effectiveSecretName()}});
   return Status::ok();
 }
 
@@ -350,10 +457,7 @@ Status TokenReconciler::revokeOne(Context& c, const std::string& id, bool& revok
   if (!r.ok()) {
     return r.status();
   }
-  if (auto known = inventory_.find(id)) {
-    known->revokedAt = clock_.wallNow();
-    inventory_.upsert(*known);
-  }
+  inventory_.markRevoked(id);
   revoked = revoked || *r == influx::RevokeOutcome::kRevoked;
   log_.info("revoked token", {{"key", c.key.toString()}, {"tokenId", id}});
   return Status::ok();
@@ -378,9 +482,11 @@ Status TokenReconciler::revokeAllBut(Context& c, const std::string& keep, bool& 
   if (auto recent = inventory_.recentlyIssued(c.t.uid)) {
     add(*recent);
   }
-  Marker mine = marker(c.t);
+  // Every token marked for this resource in this cluster (a UID names one resource): also
+  // v0.1 markers, and those of an install that managed it before.
   for (const auto& token : inventory_.all()) {
-    if (!token.isRevoked() && parseMarker(token.description) == mine) {
+    auto m = token.isRevoked() ? std::nullopt : parseMarker(token.description);
+    if (m && m->clusterId == options_.scope.clusterId && m->resourceUid == c.t.uid) {
       add(token.id);
     }
   }
@@ -402,6 +508,10 @@ Result<Action> TokenReconciler::revoke(Context& c) {
   if (auto s = deleteOwnedSecret(c); !s.isOk()) {
     return failed(c, s, "deleting the token's Secret", Source::kKubernetes);
   }
+  if (auto s = deleteOldSecret(c); !s.isOk()) {
+    return failed(c, s, "deleting the token's old Secret", Source::kKubernetes);
+  }
+  foreignSecrets_.forget(c.key);
   auto now = clock_.wallNow();
   c.status.phase = kPhaseRevoked;
   if (c.status.revokedAt.empty()) {
@@ -420,8 +530,8 @@ Result<Action> TokenReconciler::revoke(Context& c) {
       makeCondition(kConditionSynced, true, "Synced", "The token is revoked as declared.", gen),
       now);
   if (revoked) {
-    events_.event(c.object, runtime::EventType::kNormal, "Revoked",
-                  "Revoked token " + c.t.status.tokenId + " in InfluxDB and deleted its Secret.");
+    event(c, runtime::EventType::kNormal, "Revoked",
+          "Revoked token " + c.t.status.tokenId + " in InfluxDB and deleted its Secret.");
   }
   if (auto s = writeStatus(c); !s.isOk()) {
     return failed(c, s, "writing status", Source::kKubernetes);
@@ -441,9 +551,9 @@ Result<Action> TokenReconciler::finalize(Context& c) {
       return failed(c, s, "revoking the token of a deleted DatabaseToken", Source::kInflux);
     }
     if (revoked) {
-      events_.event(c.object, runtime::EventType::kNormal, "Revoked",
-                    "Revoked token " + c.t.status.tokenId +
-                        " in InfluxDB because its DatabaseToken was deleted.");
+      event(c, runtime::EventType::kNormal, "Revoked",
+            "Revoked token " + c.t.status.tokenId +
+                " in InfluxDB because its DatabaseToken was deleted.");
     }
   } else {
     std::string current = c.t.status.revokedAt.empty() ? c.t.status.tokenId : "";
@@ -474,10 +584,11 @@ Result<Action> TokenReconciler::finalize(Context& c) {
       }
       if (r.ok()) {
         inventory_.upsert(*r);
-        events_.event(c.object, runtime::EventType::kNormal, "Released",
-                      "Released token " + current +
-                          ": it stays in InfluxDB without the operator's marker, and Secret " +
-                          c.t.effectiveSecretName() + " is kept.");
+        log_.info("released token", {{"key", c.key.toString()}, {"tokenId", current}});
+        event(c, runtime::EventType::kNormal, "Released",
+              "Released token " + current +
+                  ": it stays in InfluxDB without the operator's marker, and Secret " +
+                  c.t.effectiveSecretName() + " is kept.");
       }
     }
     if (auto s = revokeAllBut(c, current, revoked); !s.isOk()) {
@@ -490,6 +601,7 @@ Result<Action> TokenReconciler::finalize(Context& c) {
   if (auto s = removeFinalizer(c); !s.isOk()) {
     return failed(c, s, "removing the finalizer", Source::kKubernetes);
   }
+  foreignSecrets_.forget(c.key);
   return Action::awaitChange();
 }
 
@@ -502,28 +614,23 @@ Result<Action> TokenReconciler::ensure(Context& c) {
   }
   const std::string secretName = c.t.effectiveSecretName();
   c.secret = examineSecret(secrets_.get({c.t.ns, secretName}).get(), c.t.uid);
-  auto now = clock_.wallNow();
-  if (c.secret.kind == SecretState::Kind::kForeign) {
-    std::string message = "Secret " + secretName +
-                          " exists and is not managed by this DatabaseToken; the operator never "
-                          "overwrites it. Delete it or choose another spec.secretName.";
-    bool changed =
-        setCondition(c.status.conditions,
-                     makeCondition(kConditionReady, false, "SecretConflict", message, gen), now);
-    setCondition(c.status.conditions,
-                 makeCondition(kConditionSynced, false, "SecretConflict", message, gen), now);
-    if (c.status.phase.empty()) {
-      c.status.phase = kPhasePending;
+  if (c.secret.kind == SecretState::Kind::kMissing) {
+    // The cache holds only the operator's labelled Secrets: before a token is issued or moved
+    // into this name, the API says whether someone else's Secret has it.
+    auto live = readSecretLive(c, secretName);
+    if (!live.ok()) {
+      return failed(c, live.status(), "reading the token's Secret", Source::kKubernetes);
     }
-    c.status.observedGeneration = gen;
-    if (changed) {
-      events_.event(c.object, runtime::EventType::kWarning, "SecretConflict", message);
+    if (live->kind == SecretState::Kind::kOwned) {
+      return Action::requeueAfter(options_.inventoryWait);  // ours; the cache has not caught up
     }
-    if (auto s = writeStatus(c); !s.isOk()) {
-      return failed(c, s, "writing status", Source::kKubernetes);
-    }
-    return Action::awaitChange();
+    c.secret = *live;
   }
+  if (c.secret.kind == SecretState::Kind::kForeign) {
+    return secretConflict(c, secretName);
+  }
+  foreignSecrets_.forget(c.key);
+  auto now = clock_.wallNow();
 
   // The current token: one this process issued that the cache does not show yet (newer than
   // what the cache says), then status, then the Secret (a status write that failed after the
@@ -552,6 +659,19 @@ Result<Action> TokenReconciler::ensure(Context& c) {
   if (inventory_.knownGone(id)) {
     return issue(c, id, "was revoked or deleted outside Kubernetes");
   }
+  if (c.secret.kind == SecretState::Kind::kMissing && !c.t.status.secretName.empty() &&
+      c.t.status.secretName != secretName) {
+    // spec.secretName changed: the same token moves into the new Secret.
+    auto moved = moveSecret(c, id);
+    if (!moved.ok()) {
+      return failed(c, moved.status(), "moving the token to its new Secret", Source::kKubernetes);
+    }
+    if (*moved) {
+      c.secret.kind = SecretState::Kind::kOwned;
+      c.secret.tokenId = id;
+      c.secret.intact = true;
+    }
+  }
   if (c.secret.kind == SecretState::Kind::kMissing) {
     return issue(c, id, "lost its Secret (deleted), and a token string cannot be read again");
   }
@@ -564,7 +684,8 @@ Result<Action> TokenReconciler::ensure(Context& c) {
     return issue(c, id, "has another expiry than spec.expiresAt, which InfluxDB cannot change");
   }
 
-  // Drift in what InfluxDB can change in place: description and permissions.
+  // Drift in what InfluxDB can change in place: description and permissions (and a marker in
+  // an older form, re-marked in place).
   if (token && !token->isRevoked()) {
     std::string wantDescription = withMarker(c.t.effectiveDescription(), marker(c.t));
     std::vector<influx::Permission> wantPermissions = apiPermissions(c.t.spec);
@@ -577,23 +698,44 @@ Result<Action> TokenReconciler::ensure(Context& c) {
     }
     if (update.description || update.permissions) {
       auto r = influx_.update(id, update);
+      if (!r.ok() && r.status().code() == Code::kConflict) {
+        // 409: the API refuses to change a revoked token — or, when it wants unique
+        // descriptions, another token has this one. Only the first is "gone".
+        auto current = influx_.get(id);
+        if ((current.ok() && current->isRevoked()) || current.status().code() == Code::kNotFound) {
+          r = Status(Code::kNotFound, "the token is revoked");
+        }
+      }
       if (!r.ok() && r.status().code() == Code::kNotFound) {
         // Gone since the inventory was listed: as if revoked outside Kubernetes.
-        token->revokedAt = clock_.wallNow();
-        inventory_.upsert(*token);
+        inventory_.markRevoked(id);
         return issue(c, id, "was revoked or deleted outside Kubernetes");
       }
       if (!r.ok()) {
         return failed(c, r.status(), "updating the token", Source::kInflux);
       }
+      auto before = parseMarker(token->description);
       inventory_.upsert(*r);
       token = *r;
-      std::string what = update.permissions ? "Set the permissions of token " + id + " to " +
-                                                  shortList(wantPermissions) + "."
-                                            : "Set the description of token " + id + ".";
-      events_.event(c.object, runtime::EventType::kNormal,
-                    update.permissions ? "PermissionsUpdated" : "DescriptionUpdated", what);
+      log_.info("updated token", {{"key", c.key.toString()},
+                                  {"tokenId", id},
+                                  {"permissions", update.permissions.has_value()},
+                                  {"description", update.description.has_value()}});
+      std::string what;
+      if (update.permissions) {
+        what = "Set the permissions of token " + id + " to " + shortList(wantPermissions) + ".";
+      } else if (before && before->resourceUid == c.t.uid && before != marker(c.t)) {
+        what = "Re-marked token " + id + " as managed by install " + options_.scope.instance +
+               " for namespace " + c.t.ns + "; no new token was issued.";
+      } else {
+        what = "Set the description of token " + id + ".";
+      }
+      event(c, runtime::EventType::kNormal,
+            update.permissions ? "PermissionsUpdated" : "DescriptionUpdated", what);
     }
+  }
+  if (auto s = deleteOldSecret(c); !s.isOk()) {
+    return failed(c, s, "deleting the token's old Secret", Source::kKubernetes);
   }
 
   c.status.phase = kPhaseActive;
@@ -621,9 +763,35 @@ Result<Action> TokenReconciler::ensure(Context& c) {
   return Action::awaitChange();
 }
 
+Result<Action> TokenReconciler::invalidSpec(Context& c, const std::string& problem) {
+  const int64_t gen = c.t.generation;
+  std::string message = "The spec is invalid: " + problem + ".";
+  auto now = clock_.wallNow();
+  bool changed = setCondition(
+      c.status.conditions, makeCondition(kConditionReady, false, "InvalidSpec", message, gen), now);
+  setCondition(c.status.conditions,
+               makeCondition(kConditionSynced, false, "InvalidSpec", message, gen), now);
+  if (c.status.tokenId.empty()) {
+    c.status.phase = kPhaseFailed;
+  }
+  c.status.observedGeneration = gen;
+  if (changed) {
+    event(c, runtime::EventType::kWarning, "InvalidSpec", message);
+  }
+  if (auto s = writeStatus(c); !s.isOk()) {
+    return failed(c, s, "writing status", Source::kKubernetes);
+  }
+  return Action::awaitChange();
+}
+
 Result<Action> TokenReconciler::issue(Context& c, const std::string& previousId, const char* why) {
   const int64_t gen = c.t.generation;
   const std::string secretName = c.t.effectiveSecretName();
+  if (c.t.spec.expiresAt && *c.t.spec.expiresAt <= clock_.wallNow()) {
+    // InfluxDB would issue a token that is dead on arrival.
+    return invalidSpec(c, "spec.expiresAt: " + common::formatRfc3339(*c.t.spec.expiresAt) +
+                              " is in the past; a new token must expire in the future");
+  }
   influx::CreateRequest request;
   request.description = withMarker(c.t.effectiveDescription(), marker(c.t));
   request.permissions = apiPermissions(c.t.spec);
@@ -658,6 +826,7 @@ Result<Action> TokenReconciler::issue(Context& c, const std::string& previousId,
     return failed(c, s, "creating the token", Source::kInflux);
   }
   const influx::Token& token = created->token;
+  log_.info("issued token", {{"key", c.key.toString()}, {"tokenId", token.id}});
   if (auto s = writeSecret(c, token.id, created->accessToken); !s.isOk()) {
     // No orphan: the string is lost with this Secret write, so the token goes too (or, when
     // the API does not answer, the sweep revokes it: nothing names it any more).
@@ -666,7 +835,15 @@ Result<Action> TokenReconciler::issue(Context& c, const std::string& previousId,
     if (auto r = revokeOne(c, token.id, revoked); !r.isOk()) {
       inventory_.requestRefresh();  // the sweep will find it by its marker
     }
+    if (s.code() == Code::kAlreadyExists) {
+      return secretConflict(c, secretName);  // a Secret appeared under the name meanwhile
+    }
     return failed(c, s, "writing the token's Secret", Source::kKubernetes);
+  }
+  log_.info("wrote the token's Secret",
+            {{"key", c.key.toString()}, {"tokenId", token.id}, {"secret", secretName}});
+  if (auto s = deleteOldSecret(c); !s.isOk()) {
+    return failed(c, s, "deleting the token's old Secret", Source::kKubernetes);
   }
   auto now = clock_.wallNow();
   c.status.phase = kPhaseActive;
@@ -679,13 +856,13 @@ Result<Action> TokenReconciler::issue(Context& c, const std::string& previousId,
   setCondition(c.status.conditions, tokenReady(token.id, secretName, gen), now);
   markSyncedAndLive(c.status.conditions, gen, now);
   if (previousId.empty()) {
-    events_.event(
-        c.object, runtime::EventType::kNormal, "Created",
+    event(
+        c, runtime::EventType::kNormal, "Created",
         "Created token " + token.id + " in InfluxDB; its string is in Secret " + secretName + ".");
   } else {
-    events_.event(c.object, runtime::EventType::kNormal, "TokenReissued",
-                  "Token " + previousId + " " + why + ": issued token " + token.id +
-                      " and stored it in Secret " + secretName + ".");
+    event(c, runtime::EventType::kNormal, "TokenReissued",
+          "Token " + previousId + " " + why + ": issued token " + token.id +
+              " and stored it in Secret " + secretName + ".");
   }
   if (auto s = writeStatus(c); !s.isOk()) {
     // The Secret annotation names the token: the next reconcile adopts it from there.
@@ -696,11 +873,11 @@ Result<Action> TokenReconciler::issue(Context& c, const std::string& previousId,
     bool revoked = false;
     if (auto s = revokeOne(c, previousId, revoked); !s.isOk()) {
       inventory_.requestRefresh();  // the sweep revokes it: it carries the marker, unused
-      log_.warn("could not revoke the previous token yet",
+      log_.warn("could not revoke the previous token yet; the sweep will",
                 {{"key", c.key.toString()}, {"tokenId", previousId}, {"error", s.message()}});
     } else if (revoked) {
-      events_.event(c.object, runtime::EventType::kNormal, "Revoked",
-                    "Revoked the previous token " + previousId + ".");
+      event(c, runtime::EventType::kNormal, "Revoked",
+            "Revoked the previous token " + previousId + ".");
     }
   }
   return Action::awaitChange();
@@ -709,9 +886,14 @@ Result<Action> TokenReconciler::issue(Context& c, const std::string& previousId,
 Result<Action> TokenReconciler::failed(Context& c, const Status& status, const char* doing,
                                        Source source) {
   const bool influxError = source == Source::kInflux;
+  std::string message = scrub(std::string(1, static_cast<char>(std::toupper(doing[0]))) +
+                              std::string(doing + 1) + " failed: " + status.message());
+  if (!influxError && status.code() == Code::kConflict) {
+    // The resource or its Secret changed since the cache showed it (often by this process's own
+    // write): re-read and retry. Not a failure anyone needs to hear of.
+    return Status(Code::kConflict, message);
+  }
   std::string reason = reasonFor(status, !influxError);
-  std::string message = std::string(1, static_cast<char>(std::toupper(doing[0]))) +
-                        std::string(doing + 1) + " failed: " + status.message();
   const int64_t gen = c.t.generation;
   auto now = clock_.wallNow();
   bool changed = setCondition(c.status.conditions,
@@ -722,21 +904,24 @@ Result<Action> TokenReconciler::failed(Context& c, const Status& status, const c
                  now);
   }
   if (changed) {
-    events_.event(c.object, runtime::EventType::kWarning, reason, message);
+    event(c, runtime::EventType::kWarning, reason, message);
   }
   if (auto s = writeStatus(c); !s.isOk()) {
-    log_.warn("could not record a failure in status",
-              {{"key", c.key.toString()}, {"error", s.message()}});
+    log_.debug("could not record a failure in status",
+               {{"key", c.key.toString()}, {"error", s.message()}});
   }
-  log_.warn("reconcile failed",
-            {{"key", c.key.toString()}, {"reason", reason}, {"error", status.message()}});
+  // The controller logs the one line of this failure, with the key and this message.
   // The Management API answering 401/403 is retried with backoff like an outage: the resource
   // recovers by itself once the credentials do.
   if (influxError &&
       (status.code() == Code::kUnauthenticated || status.code() == Code::kPermissionDenied)) {
-    return Status(Code::kUnavailable, status.message());
+    return Status(Code::kUnavailable, reason + ": " + message);
   }
-  return status;
+  Status out(status.code(), reason + ": " + message);
+  if (status.retryAfter()) {
+    out.withRetryAfter(*status.retryAfter());
+  }
+  return out;
 }
 
 }  // namespace dbtoken::tokens

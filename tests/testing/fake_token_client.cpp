@@ -121,6 +121,10 @@ Result<influx::Token> FakeTokenClient::update(const std::string& id,
   if (result.isOk() && it == tokens_.end()) {
     result = Status(Code::kNotFound, "token not found");
   }
+  if (result.isOk() && it->second.isRevoked()) {
+    // As the Management API double by default (its revokedPatch switch: 409).
+    result = Status(Code::kConflict, "the token is revoked");
+  }
   record({Op::kUpdate, id, std::nullopt, request, result}, "PATCH tokens/" + shortId(id));
   if (!result.isOk()) {
     return result;

@@ -156,6 +156,72 @@ TEST_CASE("InventoryReconciler: the orphan sweep") {
   });
 }
 
+const std::string kTheirs = "eeeeeeee-0000-4000-8000-000000000001";
+const std::string kOtherNs = "eeeeeeee-0000-4000-8000-000000000002";
+const std::string kV01 = "eeeeeeee-0000-4000-8000-000000000003";
+
+TEST_CASE("InventoryReconciler: a process judges only the tokens in its scope") {
+  runRows({
+      {.sentence = "an install over one namespace never revokes a token of another namespace, "
+                   "another install's, or a v0.1 one (it cannot know their resources are gone); "
+                   "its own orphan in its namespace it does revoke",
+       .given =
+           [](World& w) {
+             w.setScope(kInstance, {kNs});
+             w.issued();
+             put(w, kOrphan, "mine " + markerFor(kGoneUid));
+             put(w, kOtherNs, "other ns " + markerFor(kGoneUid, kClusterId, kInstance, "teamb"));
+             put(w, kTheirs, "theirs " + markerFor(kGoneUid, kClusterId, "green"));
+             put(w, kV01, "v0.1 " + legacyMarkerFor(kGoneUid));
+           },
+       .when = inventory,
+       .timeline = {"api GET tokens", "api DELETE tokens/" + kOrphan},
+       .next = "requeue after 600000ms",
+       .phase = "Active",
+       .tokenId = "#1",
+       .conditions = kActive,
+       .secret = "#1",
+       .also =
+           [](World& w) {
+             CHECK(revoked(w, kOrphan));
+             CHECK(!revoked(w, kOtherNs));
+             CHECK(!revoked(w, kTheirs));
+             CHECK(!revoked(w, kV01));
+           }},
+      {.sentence = "an install over every namespace revokes a v0.1 orphan (no resource anywhere "
+                   "has its UID), but never another install's",
+       .given =
+           [](World& w) {
+             w.issued();
+             put(w, kTheirs, "theirs " + markerFor(kGoneUid, kClusterId, "green"));
+             put(w, kV01, "v0.1 " + legacyMarkerFor(kGoneUid));
+           },
+       .when = inventory,
+       .timeline = {"api GET tokens", "api DELETE tokens/" + kV01},
+       .next = "requeue after 600000ms",
+       .phase = "Active",
+       .tokenId = "#1",
+       .conditions = kActive,
+       .secret = "#1",
+       .also =
+           [](World& w) {
+             CHECK(revoked(w, kV01));
+             CHECK(!revoked(w, kTheirs));
+           }},
+      {.sentence = "a token of a resource another install has taken on is never judged, even "
+                   "with this install's marker",
+       .given =
+           [](World& w) {
+             w.create(World::defaultSpec(), kName, {{kInstanceAnnotation, "green"}});
+             put(w, kOrphan, "stale " + markerFor(w.uid()));
+           },
+       .when = inventory,
+       .timeline = {"api GET tokens"},
+       .next = "requeue after 600000ms",
+       .also = [](World& w) { CHECK(!revoked(w, kOrphan)); }},
+  });
+}
+
 TEST_CASE("InventoryReconciler: refresh and drift") {
   runRows({
       {.sentence = "the inventory is listed again every resync period, and asks for every "

@@ -9,12 +9,15 @@ using namespace dbtoken::tokens;
 using nlohmann::json;
 
 TEST_CASE("Marker: the operator recognises its own tokens and only those") {
-  Marker m{"3f8e1c2a-0000-4000-8000-000000000001", "6d1b9c1e-1111-4222-8333-444455556666"};
+  Marker m{"3f8e1c2a-0000-4000-8000-000000000001", "blue", "telemetry",
+           "6d1b9c1e-1111-4222-8333-444455556666"};
   std::string d = withMarker("Telegraf writer", m);
   CHECK(d ==
         "Telegraf writer [influxdb-token-operator cluster=3f8e1c2a-0000-4000-8000-"
-        "000000000001 resource=6d1b9c1e-1111-4222-8333-444455556666]");
+        "000000000001 instance=blue namespace=telemetry "
+        "resource=6d1b9c1e-1111-4222-8333-444455556666]");
   CHECK(parseMarker(d) == m);
+  CHECK_FALSE(parseMarker(d)->legacy());
   CHECK(withoutMarker(d) == "Telegraf writer");
   CHECK(withMarker(d, m) == d);  // idempotent
   struct Row {
@@ -32,10 +35,78 @@ TEST_CASE("Marker: the operator recognises its own tokens and only those") {
        false},
       {"an empty description with only a marker is ours",
        "[influxdb-token-operator cluster=a resource=6d1b9c1e-1111-4222-8333-444455556666]", true},
+      {"an instance without a namespace is not a marker",
+       "[influxdb-token-operator cluster=a instance=b "
+       "resource=6d1b9c1e-1111-4222-8333-444455556666]",
+       false},
   };
   for (const auto& row : rows) {
     INFO(row.sentence);
     CHECK(parseMarker(row.description).has_value() == row.ours);
+  }
+}
+
+TEST_CASE("Marker: a v0.1 marker is still recognised, and re-marking it gives the current form") {
+  std::string v01 =
+      "Telegraf writer [influxdb-token-operator cluster=c1 "
+      "resource=6d1b9c1e-1111-4222-8333-444455556666]";
+  auto m = parseMarker(v01);
+  REQUIRE(m);
+  CHECK(m->legacy());
+  CHECK(m->clusterId == "c1");
+  CHECK(m->resourceUid == "6d1b9c1e-1111-4222-8333-444455556666");
+  CHECK(withoutMarker(v01) == "Telegraf writer");
+  Marker now{"c1", "blue", "telemetry", m->resourceUid};
+  CHECK(withMarker(v01, now) ==
+        "Telegraf writer [influxdb-token-operator cluster=c1 instance=blue namespace=telemetry "
+        "resource=6d1b9c1e-1111-4222-8333-444455556666]");
+}
+
+TEST_CASE("Scope: a process judges only its cluster's, its install's, its namespaces' tokens") {
+  const std::string uid = "6d1b9c1e-1111-4222-8333-444455556666";
+  Scope clusterWide{"c1", "blue", {}};
+  Scope teamb{"c1", "teamb", {"teamb"}};
+  Scope blueOnTeamb{"c1", "blue", {"teamb"}};
+  struct Row {
+    const char* sentence;
+    const Scope& scope;
+    Marker marker;
+    bool judges;
+  };
+  const Row rows[] = {
+      {"a cluster-wide install judges its own tokens in any namespace",
+       clusterWide,
+       {"c1", "blue", "telemetry", uid},
+       true},
+      {"no install judges another cluster's tokens",
+       clusterWide,
+       {"c2", "blue", "telemetry", uid},
+       false},
+      {"no install judges another install's tokens",
+       clusterWide,
+       {"c1", "teamb", "teamb", uid},
+       false},
+      {"a namespaced install judges its own tokens in its namespace",
+       teamb,
+       {"c1", "teamb", "teamb", uid},
+       true},
+      {"a namespaced install never judges tokens of a namespace it does not watch",
+       blueOnTeamb,
+       {"c1", "blue", "telemetry", uid},
+       false},
+      {"a v0.1 token is judged by a process that watches every namespace",
+       clusterWide,
+       {"c1", "", "", uid},
+       true},
+      {"a v0.1 token is never judged by a namespaced install: it cannot know the resource is "
+       "gone",
+       teamb,
+       {"c1", "", "", uid},
+       false},
+  };
+  for (const auto& row : rows) {
+    INFO(row.sentence);
+    CHECK(row.scope.judges(row.marker) == row.judges);
   }
 }
 

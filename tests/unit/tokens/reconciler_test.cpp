@@ -758,7 +758,7 @@ TEST_CASE("TokenReconciler: Kubernetes errors and invalid input") {
        .given =
            [](World& w) {
              fresh(w);
-             w.failKube("PATCH", "databasetokens/writer/status", 409, 2);
+             w.failKube("PATCH", "databasetokens/writer/status", 409);
              CHECK(outcome(w.reconcile()) == "Conflict, then retry with backoff");
              w.sync();
            },
@@ -768,20 +768,18 @@ TEST_CASE("TokenReconciler: Kubernetes errors and invalid input") {
        .conditions = kActive,
        .secret = "#1",
        .also = [](World& w) { CHECK(w.influx.tokens().size() == 1); }},
-      {.sentence = "a stale cache makes the finalizer write a conflict to retry, and never "
-                   "overwrites the newer status",
+      {.sentence = "a stale cache makes the finalizer write a conflict to retry quietly (no "
+                   "Warning, no status write), and never overwrites the newer status",
        .given =
            [](World& w) {
              fresh(w);
              REQUIRE(w.reconcile().ok());  // issues; the caches do not show the finalizer yet
            },
-       .timeline = {"k8s PATCH databasetokens/writer → Conflict",
-                    kStatusPatch + std::string(" → Conflict")},
+       .timeline = {"k8s PATCH databasetokens/writer → Conflict"},
        .next = "Conflict, then retry with backoff",
        .phase = "Active",
        .tokenId = "#1",
        .conditions = kActive,
-       .events = {"Conflict"},
        .secret = "#1",
        .also = [](World& w) { CHECK(w.influx.tokens().size() == 1); }},
       {.sentence = "an invalid spec that got past an old CRD is reported InvalidSpec, phase "
@@ -794,6 +792,7 @@ TEST_CASE("TokenReconciler: Kubernetes errors and invalid input") {
        .timeline = {kStatusPatch},
        .phase = "Failed",
        .conditions = "Ready=False InvalidSpec, Synced=False InvalidSpec",
+       .events = {"InvalidSpec"},
        .also =
            [](World& w) {
              CHECK(w.influx.calls().empty());
@@ -809,8 +808,241 @@ TEST_CASE("TokenReconciler: Kubernetes errors and invalid input") {
        .timeline = {kStatusPatch},
        .phase = "Failed",
        .conditions = "Ready=False InvalidSpec, Synced=False InvalidSpec",
+       .events = {"InvalidSpec"},
        .also = [](World& w) { CHECK(w.influx.calls().empty()); }},
   });
+}
+
+// A Secret nobody labelled, with the name a DatabaseToken asks for (kubectl create secret).
+json handmadeSecret(const std::string& name = kName) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"metadata", {{"name", name}, {"namespace", kNs}}},
+          {"type", "Opaque"},
+          {"data", {{"token", common::base64Encode("x")}}}};
+}
+
+const char* kConflictConditions = "Ready=False SecretConflict, Synced=False SecretConflict";
+
+TEST_CASE("TokenReconciler: a Secret it does not own holds the name") {
+  runRows({
+      {.sentence = "a hand-made Secret with the requested name (invisible to the labelled "
+                   "cache): no token is issued, SecretConflict says what to do, and that Secret "
+                   "is watched by name",
+       .given =
+           [](World& w) {
+             fresh(w);
+             w.putSecret(handmadeSecret());
+             w.sync();
+             REQUIRE(!w.secretCache.get({kNs, kName}));  // as the production informer lists
+           },
+       .timeline = {"k8s PATCH databasetokens/writer", kStatusPatch},
+       .phase = "Pending",
+       .conditions = kConflictConditions,
+       .events = {"SecretConflict"},
+       .secret = "foreign",
+       .also =
+           [](World& w) {
+             CHECK(w.influx.calls().empty());
+             CHECK(w.foreignSecrets.describe() == "default/writer for default/writer");
+             CHECK(findCondition(parseConditions(status(w)["conditions"]), kConditionReady)
+                       ->message.find("Delete it or choose another spec.secretName") !=
+                   std::string::npos);
+           }},
+      {.sentence = "reconciled again while the hand-made Secret stays: nothing written, nothing "
+                   "issued",
+       .given =
+           [](World& w) {
+             fresh(w);
+             w.putSecret(handmadeSecret());
+             w.sync();
+             REQUIRE(w.reconcile().ok());
+             w.sync();
+           },
+       .timeline = {},
+       .phase = "Pending",
+       .conditions = kConflictConditions,
+       .secret = "foreign",
+       .also = [](World& w) { CHECK(w.influx.calls().empty()); }},
+      {.sentence = "once the hand-made Secret is deleted, the reconcile its watch brings issues "
+                   "the token, and the watch ends",
+       .given =
+           [](World& w) {
+             fresh(w);
+             w.putSecret(handmadeSecret());
+             w.sync();
+             REQUIRE(w.reconcile().ok());
+             w.sync();
+             w.deleteSecret();
+             w.sync();
+           },
+       .timeline = {"api POST tokens", "k8s POST secrets/writer", kStatusPatch},
+       .phase = "Active",
+       .tokenId = "#1",
+       .conditions = kActive,
+       .events = {"Created"},
+       .secret = "#1",
+       .also = [](World& w) { CHECK(w.foreignSecrets.describe() == "nothing"); }},
+  });
+}
+
+TEST_CASE("TokenReconciler: installs and their scope") {
+  runRows({
+      {.sentence = "a new resource is taken on with the finalizer and this install's name, in "
+                   "one write guarded by its resourceVersion",
+       .given = [](World& w) { fresh(w); },
+       .timeline = kIssue,
+       .phase = "Active",
+       .tokenId = "#1",
+       .conditions = kActive,
+       .events = {"Created"},
+       .secret = "#1",
+       .also =
+           [](World& w) {
+             auto o = w.object();
+             CHECK((*o)["metadata"]["annotations"].value(kInstanceAnnotation, "") == kInstance);
+             CHECK(tokenOf(w, T(1)).description == "Telegraf writer " + markerFor(w.uid()));
+           }},
+      {.sentence = "a resource another install has taken on is left alone: no write, no call",
+       .given =
+           [](World& w) {
+             w.create(World::defaultSpec(), kName, {{kInstanceAnnotation, "green"}});
+             w.loadInventory();
+           },
+       .timeline = {},
+       .also = [](World& w) { CHECK(w.influx.calls().empty()); }},
+      {.sentence = "a v0.1 resource (finalizer, no install named) whose token has the v0.1 "
+                   "marker is taken on and its token re-marked in place: no new token",
+       .given =
+           [](World& w) {
+             w.issued();
+             w.removeAnnotation(kInstanceAnnotation);
+             influx::UpdateRequest v01;
+             v01.description = "Telegraf writer " + legacyMarkerFor(w.uid());
+             w.influx.editOutside(T(1), v01);
+             w.loadInventory();
+             w.sync();
+           },
+       .timeline = {"k8s PATCH databasetokens/writer", "api PATCH tokens/#1"},
+       .phase = "Active",
+       .tokenId = "#1",
+       .conditions = kActive,
+       .events = {"DescriptionUpdated"},
+       .secret = "#1",
+       .also =
+           [](World& w) {
+             CHECK(tokenOf(w, T(1)).description == "Telegraf writer " + markerFor(w.uid()));
+             CHECK(w.events.events().back().message.find("Re-marked token") != std::string::npos);
+             CHECK(w.influx.tokens().size() == 1);
+           }},
+  });
+}
+
+TEST_CASE("TokenReconciler: the edges of spec changes") {
+  runRows({
+      {.sentence = "a PATCH answered 409 because the token was revoked outside: a new token is "
+                   "issued at once, not retried",
+       .given =
+           [](World& w) {
+             w.issued();
+             w.influx.revokeOutside(T(1));  // the inventory still shows it live
+             w.editSpec({{"permissions", {{{"action", "read"}, {"database", "sensors"}}}}});
+             w.sync();
+           },
+       .timeline = {"api PATCH tokens/#1 → Conflict", "api GET tokens/#1", "api POST tokens",
+                    "k8s PUT secrets/writer", kStatusPatch},
+       .phase = "Active",
+       .tokenId = "#2",
+       .conditions = kActive,
+       .events = {"TokenReissued"},
+       .secret = "#2",
+       .also =
+           [](World& w) {
+             CHECK(statusField(*w.object(), "observedGeneration") == "2");
+             CHECK(tokenOf(w, T(2)).permissions ==
+                   std::vector<influx::Permission>{{"read", "sensors"}});
+           }},
+      {.sentence = "a changed spec.secretName moves the same token into the new Secret and "
+                   "deletes the old one: no new token",
+       .given =
+           [](World& w) {
+             w.issued();
+             w.editSpec({{"secretName", "moved"}});
+             w.sync();
+           },
+       .timeline = {"k8s POST secrets/moved", "k8s DELETE secrets/writer", kStatusPatch},
+       .phase = "Active",
+       .tokenId = "#1",
+       .conditions = kActive,
+       .events = {"SecretMoved"},
+       .secret = "#1",
+       .also =
+           [](World& w) {
+             CHECK(!w.secret(kName));
+             CHECK(statusField(*w.object(), "secretName") == "moved");
+             CHECK(w.influx.tokens().size() == 1);
+             CHECK(!revoked(w, 1));
+           },
+       .secretName = "moved"},
+      {.sentence = "a move interrupted after the new Secret was written ends without a new "
+                   "token",
+       .given =
+           [](World& w) {
+             w.issued();
+             w.editSpec({{"secretName", "moved"}});
+             w.sync();
+             w.failKube("DELETE", "secrets/writer", 503);
+             REQUIRE(!w.reconcile().ok());
+             w.sync();
+           },
+       .timeline = {"k8s DELETE secrets/writer", kStatusPatch},
+       .phase = "Active",
+       .tokenId = "#1",
+       .conditions = kActive,
+       .secret = "#1",
+       .also =
+           [](World& w) {
+             CHECK(!w.secret(kName));
+             CHECK(w.influx.tokens().size() == 1);
+           },
+       .secretName = "moved"},
+      {.sentence = "an expiresAt in the past is InvalidSpec: no token dead on arrival is issued",
+       .given =
+           [](World& w) {
+             fresh(w, withField(World::defaultSpec(), "expiresAt", "2001-01-01T00:00:00Z"));
+           },
+       .timeline = {"k8s PATCH databasetokens/writer", kStatusPatch},
+       .phase = "Failed",
+       .conditions = "Ready=False InvalidSpec, Synced=False InvalidSpec",
+       .events = {"InvalidSpec"},
+       .also =
+           [](World& w) {
+             CHECK(w.influx.calls().empty());
+             CHECK(findCondition(parseConditions(status(w)["conditions"]), kConditionReady)
+                       ->message.find("spec.expiresAt") != std::string::npos);
+           }},
+  });
+}
+
+TEST_CASE(
+    "TokenReconciler: server error text that echoes a secret never reaches a condition "
+    "or an Event") {
+  World w;
+  w.create();
+  w.loadInventory();
+  w.influx.failNext(Op::kCreate,
+                    Status(Code::kInvalidArgument,
+                           std::string("bad request POST /tokens Authorization: Bearer ") +
+                               kManagementToken + " body={...}"));
+  REQUIRE(!w.reconcile().ok());
+  std::string conditions = status(w)["conditions"].dump();
+  CHECK(conditions.find(kManagementToken) == std::string::npos);
+  CHECK(conditions.find("[REDACTED]") != std::string::npos);
+  REQUIRE(!w.events.events().empty());
+  for (const auto& e : w.events.events()) {
+    CHECK(e.message.find(kManagementToken) == std::string::npos);
+  }
+  CHECK(w.events.events().back().message.find("[REDACTED]") != std::string::npos);
 }
 
 TEST_CASE("TokenReconciler: no token string ever appears in a log line, an event or a status") {

@@ -37,10 +37,11 @@ World::World() : influx(clock), server_(doubleOptions()) {
   kube_ = std::make_unique<testing::RecordingKubeApi>(
       *rest_, [this](const std::string& line) { note("k8s " + line); });
   influx.setObserver([this](const std::string& line) { note("api " + line); });
-  // No secret is registered with the redactor: a leak would show in the captured lines.
-  auto sink =
-      std::make_shared<common::LogSink>(common::LogLevel::kDebug, common::LogFormat::kText, clock,
-                                        std::make_shared<common::Redactor>(), logs_.writer());
+  // Only the management token is registered with the redactor, as in production: a leaked
+  // access token would show in the captured lines.
+  redactor_->add(kManagementToken);
+  auto sink = std::make_shared<common::LogSink>(common::LogLevel::kDebug, common::LogFormat::kText,
+                                                clock, redactor_, logs_.writer());
   logger_ = common::Logger(sink, "tokens");
   build();
 }
@@ -54,11 +55,13 @@ void World::build() {
     ++refreshRequests_;
   });
   ReconcilerOptions ro;
-  ro.clusterId = kClusterId;
-  reconciler_ = std::make_unique<TokenReconciler>(*kube_, influx, tokenCache, secretCache,
-                                                  *inventory_, events, clock, logger_, ro);
+  ro.scope = scope_;
+  ro.redactor = redactor_;
+  reconciler_ =
+      std::make_unique<TokenReconciler>(*kube_, influx, tokenCache, secretCache, *inventory_,
+                                        events, foreignSecrets, clock, logger_, ro);
   InventoryOptions io;
-  io.clusterId = kClusterId;
+  io.scope = scope_;
   inventoryReconciler_ = std::make_unique<InventoryReconciler>(
       influx, *inventory_, tokenCache, secretCache, events,
       [this](const kube::ObjectKey& key) {
@@ -122,6 +125,12 @@ void World::annotate(const std::string& key, const std::string& value, const std
   REQUIRE(r.ok());
 }
 
+void World::removeAnnotation(const std::string& key, const std::string& name) {
+  auto r = rest_->patch(databaseTokens(), kNs, name,
+                        {{"metadata", {{"annotations", {{key, nullptr}}}}}}, {});
+  REQUIRE(r.ok());
+}
+
 void World::deleteResource(const std::string& name) {
   REQUIRE(rest_->remove(databaseTokens(), kNs, name, {}).ok());
 }
@@ -181,24 +190,26 @@ void World::collectGarbage() {
 }
 
 void World::sync() {
-  if (crdInstalled_) {
-    auto list = rest_->list(databaseTokens(), kNs, {});
+  // Listed as the operator's informers list (tokens/wiring.h): the same selectors, the same
+  // transforms.
+  auto relist = [this](const runtime::InformerOptions& o, runtime::Store& cache) {
+    kube::ListOptions lo;
+    lo.labelSelector = o.labelSelector;
+    lo.fieldSelector = o.fieldSelector;
+    auto list = rest_->list(o.resource, o.ns, lo);
     REQUIRE(list.ok());
     runtime::ObjectMap objects;
     for (auto& item : list->items) {
       auto key = kube::keyOf(item);
-      objects[key] = std::make_shared<const json>(std::move(item));
+      json cached = o.transform ? o.transform(std::move(item)) : std::move(item);
+      objects[key] = std::make_shared<const json>(std::move(cached));
     }
-    tokenCache.replace(std::move(objects));
+    cache.replace(std::move(objects));
+  };
+  if (crdInstalled_) {
+    relist(tokenInformerOptions(kNs), tokenCache);
   }
-  auto list = rest_->list(kube::resources::secrets(), kNs, {});
-  REQUIRE(list.ok());
-  runtime::ObjectMap objects;
-  for (auto& item : list->items) {
-    auto key = kube::keyOf(item);
-    objects[key] = std::make_shared<const json>(runtime::hashSecretData(std::move(item)));
-  }
-  secretCache.replace(std::move(objects));
+  relist(secretInformerOptions(kNs), secretCache);
 }
 
 void World::loadInventory() {
@@ -215,6 +226,11 @@ common::Result<runtime::Action> World::reconcileInventory() {
 }
 
 void World::restart() {
+  build();
+}
+
+void World::setScope(std::string instance, std::vector<std::string> namespaces) {
+  scope_ = Scope{kClusterId, std::move(instance), std::move(namespaces)};
   build();
 }
 
@@ -325,7 +341,13 @@ influx::Token tokenOf(World& w, const std::string& id) {
   return *t;
 }
 
-std::string markerFor(const std::string& resourceUid, const std::string& clusterId) {
+std::string markerFor(const std::string& resourceUid, const std::string& clusterId,
+                      const std::string& instance, const std::string& ns) {
+  return "[influxdb-token-operator cluster=" + clusterId + " instance=" + instance +
+         " namespace=" + ns + " resource=" + resourceUid + "]";
+}
+
+std::string legacyMarkerFor(const std::string& resourceUid, const std::string& clusterId) {
   return "[influxdb-token-operator cluster=" + clusterId + " resource=" + resourceUid + "]";
 }
 

@@ -8,6 +8,7 @@
 //   "k8s PATCH databasetokens/writer"  "api POST tokens"  "k8s POST secrets/writer → Unavailable"
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -25,11 +26,15 @@
 #include "tokens/inventory.h"
 #include "tokens/inventory_reconciler.h"
 #include "tokens/reconciler.h"
+#include "tokens/wiring.h"
 
 namespace dbtoken::tokens::test {
 
 inline constexpr const char* kClusterId = "3f8e1c2a-0000-4000-8000-0000000000aa";
 inline constexpr const char* kNs = "default";
+inline constexpr const char* kInstance = "blue";
+// The management token the World's redactor knows, as the production one knows the real one.
+inline constexpr const char* kManagementToken = "mgmt-secret-0123456789abcdef";
 inline constexpr const char* kName = "writer";
 
 // The n-th token the fake Management API creates.
@@ -37,11 +42,38 @@ inline std::string T(int n) {
   return testing::FakeTokenClient::idOf(n);
 }
 
+// ObjectWatches that records what is watched for whom (the informer-backed one has its own test).
+class RecordingObjectWatches final : public runtime::ObjectWatches {
+ public:
+  void watch(const kube::ObjectKey& watched, const kube::ObjectKey& owner) override {
+    std::lock_guard lk(mu_);
+    byOwner_[owner] = watched;
+  }
+  void forget(const kube::ObjectKey& owner) override {
+    std::lock_guard lk(mu_);
+    byOwner_.erase(owner);
+  }
+  // "secrets default/handmade for default/writer", or "nothing".
+  std::string describe() const {
+    std::lock_guard lk(mu_);
+    std::string out;
+    for (const auto& [owner, watched] : byOwner_) {
+      out += (out.empty() ? "" : "; ") + watched.toString() + " for " + owner.toString();
+    }
+    return out.empty() ? "nothing" : out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<kube::ObjectKey, kube::ObjectKey> byOwner_;
+};
+
 class World {
  public:
   // Declared first: everything below uses them.
   common::FakeClock clock;
   testing::RecordingEventRecorder events;
+  RecordingObjectWatches foreignSecrets;
   runtime::Store tokenCache;
   runtime::Store secretCache;
 
@@ -61,6 +93,7 @@ class World {
                         nlohmann::json annotations = nullptr);
   void editSpec(const nlohmann::json& mergePatch, const std::string& name = kName);
   void annotate(const std::string& key, const std::string& value, const std::string& name = kName);
+  void removeAnnotation(const std::string& key, const std::string& name = kName);
   void deleteResource(const std::string& name = kName);  // as kubectl delete
   std::optional<nlohmann::json> object(const std::string& name = kName);
   std::string uid(const std::string& name = kName);
@@ -87,6 +120,10 @@ class World {
   common::Result<runtime::Action> reconcileInventory();
   // A new process: no memory of what it issued, the inventory not loaded yet.
   void restart();
+  // The next restart() (or this world, from now on) runs as this install over these
+  // namespaces (default: instance kInstance over every namespace).
+  void setScope(std::string instance, std::vector<std::string> namespaces);
+  const Scope& scope() const { return scope_; }
   TokenInventory& inventory() { return *inventory_; }
   // An Active token in steady state: created, issued, the caches caught up and reconciled once
   // more (as the informer events of the issue would do). Returns the token id.
@@ -109,6 +146,8 @@ class World {
   std::unique_ptr<kube::RestKubeApi> rest_;
   std::unique_ptr<testing::RecordingKubeApi> kube_;
   common::CapturedLines logs_;
+  std::shared_ptr<common::Redactor> redactor_ = std::make_shared<common::Redactor>();
+  Scope scope_{kClusterId, kInstance, {}};
   common::Logger logger_;
   std::unique_ptr<TokenInventory> inventory_;
   std::unique_ptr<TokenReconciler> reconciler_;
@@ -137,6 +176,10 @@ std::string secretHolds(World& w, const std::string& name = kName,
 // The fake Management API's token with this id; fails the test when there is none.
 influx::Token tokenOf(World& w, const std::string& id);
 // The marker the operator puts in a description, for a resource UID.
-std::string markerFor(const std::string& resourceUid, const std::string& clusterId = kClusterId);
+std::string markerFor(const std::string& resourceUid, const std::string& clusterId = kClusterId,
+                      const std::string& instance = kInstance, const std::string& ns = kNs);
+// The v0.1 marker (no install, no namespace).
+std::string legacyMarkerFor(const std::string& resourceUid,
+                            const std::string& clusterId = kClusterId);
 
 }  // namespace dbtoken::tokens::test
