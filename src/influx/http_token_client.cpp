@@ -168,7 +168,7 @@ Result<http::ClientResponse> HttpTokenClient::exchange(Operation op, http::Clien
                                                {"path", request.target},
                                                {"status", status},
                                                {"attempt", attempt},
-                                               {"duration_ms", millis(record.latency)}});
+                                               {"durationMs", millis(record.latency)}});
         return answer;
       }
       failure = statusFromResponse(op, status, answer->headers, answer->body, clock_);
@@ -221,7 +221,7 @@ Result<http::ClientResponse> HttpTokenClient::exchange(Operation op, http::Clien
     log_.info("management API request failed, retrying", {{"op", what},
                                                           {"attempt", attempt},
                                                           {"error", failure.toString()},
-                                                          {"delay_ms", delay.count()}});
+                                                          {"delayMs", delay.count()}});
     sleeper_.sleepFor(delay);
   }
 }
@@ -273,7 +273,7 @@ Result<CreatedToken> HttpTokenClient::create(const CreateRequest& request) {
                                  std::to_string(answer->status) + " with an unusable token (" +
                                  created.status().message() + ")");
   }
-  log_.info("token created", {{"token_id", created->token.id}});
+  log_.debug("token created", {{"tokenId", created->token.id}});
   return created;
 }
 
@@ -340,10 +340,10 @@ Result<RevokeOutcome> HttpTokenClient::revoke(const std::string& id) {
     return answer.status();
   }
   if (answer->status == 404) {
-    log_.info("token already revoked", {{"token_id", id}});
+    log_.debug("token already revoked", {{"tokenId", id}});
     return RevokeOutcome::kAlreadyRevoked;
   }
-  log_.info("token revoked", {{"token_id", id}});
+  log_.debug("token revoked", {{"tokenId", id}});
   return RevokeOutcome::kRevoked;
 }
 

@@ -222,7 +222,7 @@ Result<RestKubeApi::Answer> RestKubeApi::exchange(Call& call) {
                 {"path", call.request.target},
                 {"status", record.httpStatus},
                 {"attempt", attempt + 1},
-                {"duration_ms",
+                {"durationMs",
                  std::chrono::duration_cast<std::chrono::milliseconds>(record.latency).count()}});
     std::chrono::nanoseconds delay{0};
     Status failure;
@@ -258,7 +258,7 @@ Result<RestKubeApi::Answer> RestKubeApi::exchange(Call& call) {
               {{"verb", call.verb},
                {"resource", call.resource->groupResource()},
                {"error", failure.toString()},
-               {"delay_ms", std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()}});
+               {"delayMs", std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()}});
     wait(delay);
   }
 }

@@ -171,8 +171,12 @@ void Controller::process(const kube::ObjectKey& key) {
       reconcileErrors_->inc();
     }
     action = options_.errorPolicy(key, outcome.status());
-    log_.error(
-        "reconcile failed",
+    // The one line of a failed reconcile. A Conflict is the object changing under a stale read
+    // (often by this process's own write): re-read and retried, worth a debug line only.
+    const bool conflict = outcome.status().code() == Code::kConflict;
+    log_.log(
+        conflict ? common::LogLevel::kDebug : common::LogLevel::kError,
+        conflict ? "reconcile conflicted; re-reading" : "reconcile failed",
         {{"key", key.toString()},
          {"error", outcome.status().toString()},
          {"next", action.kind() == Action::Kind::kAwaitChange ? "wait for a change" : "retry"}});

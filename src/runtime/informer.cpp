@@ -121,7 +121,7 @@ milliseconds Informer::step() {
 milliseconds Informer::failed(const Status& status, const char* during) {
   if (status.code() == Code::kGone) {
     log_.info("resource version expired; relisting",
-              {{"during", during}, {"resource_version", resourceVersion()}});
+              {{"during", during}, {"resourceVersion", resourceVersion()}});
     continue_.clear();
     pending_.clear();
     setState(State::kListing);
@@ -139,7 +139,7 @@ milliseconds Informer::failed(const Status& status, const char* during) {
   log_.warn("informer will retry", {{"during", during},
                                     {"state", stateName(state())},
                                     {"error", status.toString()},
-                                    {"delay_ms", delay.count()}});
+                                    {"delayMs", delay.count()}});
   return delay;
 }
 
@@ -193,7 +193,7 @@ void Informer::finishList() {
     cv_.notify_all();  // waitForSync
   }
   log_.info(first ? "initial list done" : "relist done",
-            {{"objects", added.size()}, {"resource_version", listResourceVersion_}});
+            {{"objects", added.size()}, {"resourceVersion", listResourceVersion_}});
   for (const ObjectPtr& obj : added) {
     auto it = old.find(kube::keyOf(*obj));
     if (it == old.end()) {
@@ -235,7 +235,7 @@ milliseconds Informer::stepStart() {
   eventsInWatch_ = 0;
   setState(State::kWatching);
   log_.debug("watch started",
-             {{"resource_version", o.resourceVersion}, {"timeout_s", o.timeout.count()}});
+             {{"resourceVersion", o.resourceVersion}, {"timeoutSeconds", o.timeout.count()}});
   return kNow;
 }
 
@@ -259,8 +259,8 @@ milliseconds Informer::stepWatch() {
     if (eventsInWatch_ == 0 && clock_.now() - watchStarted_ < kShortWatch) {
       return failed(Status(Code::kUnavailable, "the watch ended as soon as it started"), "watch");
     }
-    log_.debug("watch ended; resuming", {{"resource_version", resourceVersion()},
-                                         {"duration_ms", toMillis(clock_.now() - watchStarted_)}});
+    log_.debug("watch ended; resuming", {{"resourceVersion", resourceVersion()},
+                                         {"durationMs", toMillis(clock_.now() - watchStarted_)}});
     return kNow;
   }
   kube::WatchEvent& event = **next;

@@ -18,7 +18,8 @@ constexpr KindName kKinds[] = {{FaultKind::kDelay, "delay"},
                                {FaultKind::kBody, "body"},
                                {FaultKind::kDropBeforeWork, "dropBeforeWork"},
                                {FaultKind::kDropAfterWork, "dropAfterWork"},
-                               {FaultKind::kTruncateAfterWork, "truncateAfterWork"}};
+                               {FaultKind::kTruncateAfterWork, "truncateAfterWork"},
+                               {FaultKind::kEcho, "echo"}};
 
 Status invalid(const std::string& message) {
   return Status(Code::kInvalidArgument, message);

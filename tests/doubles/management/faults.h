@@ -24,6 +24,8 @@ enum class FaultKind {
   kDropBeforeWork,     // close the connection without doing anything
   kDropAfterWork,      // do the work, then close the connection without answering
   kTruncateAfterWork,  // do the work, send the head and half the body, then close
+  kEcho,  // answer `status` with an error whose message echoes the whole request, headers
+          // (the management token) and body included, as careless servers and proxies do
 };
 
 struct Fault {
@@ -39,7 +41,7 @@ struct Fault {
 };
 
 // {"method", "path", "times", "kind": "delay"|"status"|"statusAfterWork"|"body"|"dropBeforeWork"|
-//  "dropAfterWork"|"truncateAfterWork", "status", "retryAfter", "body", "contentType",
+//  "dropAfterWork"|"truncateAfterWork"|"echo", "status", "retryAfter", "body", "contentType",
 //  "latencyMs"}
 common::Result<Fault> faultFromJson(const nlohmann::json& j);
 const char* faultKindName(FaultKind kind);

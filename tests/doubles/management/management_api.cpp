@@ -166,9 +166,16 @@ http::ServerResponse ManagementApi::handle(http::ServerRequest& request) {
   bool injected = false;
   int recorded = 0;
   if (fault && (fault->kind == FaultKind::kStatus || fault->kind == FaultKind::kBody ||
-                fault->kind == FaultKind::kDropBeforeWork)) {
+                fault->kind == FaultKind::kDropBeforeWork || fault->kind == FaultKind::kEcho)) {
     injected = true;
-    if (fault->kind == FaultKind::kStatus) {
+    if (fault->kind == FaultKind::kEcho) {
+      std::string echo = "cannot handle " + request.method + " " + request.target + ":";
+      for (const auto& h : request.headers.all()) {
+        echo += " " + h.name + ": " + h.value + ";";
+      }
+      echo += " body: " + request.body;
+      response = errorResponse(fault->status, echo);
+    } else if (fault->kind == FaultKind::kStatus) {
       response = errorResponse(fault->status, "injected fault");
       if (fault->retryAfterSeconds) {
         response.headers.set("Retry-After", std::to_string(*fault->retryAfterSeconds));

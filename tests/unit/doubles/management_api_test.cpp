@@ -320,3 +320,22 @@ TEST_CASE("Management double: a fault after the work still does the work; one be
   CHECK(d.api.tokens().size() == 2);
   CHECK(d.contract.violations().empty());
 }
+
+TEST_CASE(
+    "Management double: an echo fault answers an error that repeats the whole request, "
+    "management token included, and does no work") {
+  Double d;
+  doubles::management::Fault echo;
+  echo.method = "POST";
+  echo.kind = doubles::management::FaultKind::kEcho;
+  echo.status = 500;
+  REQUIRE(d.api.addFault(echo).isOk());
+  auto r = d.call("POST", "/api/v0/tokens", R"({"description":"echoed"})");
+  CHECK(r.status == 500);
+  std::string message = json::parse(r.body).value("message", "");
+  CHECK(message.find("Bearer " + kManagement) != std::string::npos);
+  CHECK(message.find(R"("description":"echoed")") != std::string::npos);
+  CHECK(d.api.tokens().empty());
+  CHECK(doubles::management::faultFromJson({{"kind", "echo"}, {"status", 500}})->kind ==
+        doubles::management::FaultKind::kEcho);
+}
