@@ -48,7 +48,10 @@ import urllib.request
 
 from kubectl_e2e import Failures  # noqa: E402  (same directory)
 
-MARKER = re.compile(r"\[influxdb-token-operator cluster=([A-Za-z0-9._-]+) resource=([0-9a-f-]{36})\]$")
+MARKER = re.compile(r"\[influxdb-token-operator cluster=([A-Za-z0-9._-]+)"
+                    r"(?: instance=[a-z0-9.-]+ namespace=[a-z0-9-]+)? resource=([0-9a-f-]{36})\]$")
+INSTANCE = "tokens.influxdb.dev/instance"
+LOG_KEY = re.compile(r"^[a-z][A-Za-z0-9]*$")
 
 
 def free_port():
@@ -726,6 +729,173 @@ class Suite:
         self.f.check(op.get("/readyz")[0] == 200 and op.get("/healthz")[0] == 200,
                      "/readyz and /healthz answer 200")
 
+    def condition(self, ns, name, kind="Ready"):
+        o = self.kube.json("get", "dbt", name, "-n", ns) or {}
+        conds = {c["type"]: c for c in o.get("status", {}).get("conditions", [])}
+        return conds.get(kind, {})
+
+    def issued_for(self, name):
+        """Every token ever made for the e2e resource `name` (its description), revoked or not."""
+        return [t for t in self.mgmt.tokens() if t["description"].startswith(f"e2e {name} [")]
+
+    def live(self, token_id):
+        return any(t["id"] == token_id and not t["revokedAt"] for t in self.mgmt.tokens())
+
+    def edges(self):
+        """The edges of issue 8, each with the real binary: two installs side by side, a
+        hand-made Secret, a 409 for a revoked token, a moved Secret, an error echoing the
+        management token, an expiry in the past, and the probes before the API answers."""
+        slow = ["--resync-period", "10m"]  # nothing below may be rescued by a resync
+        for ns in ("teama", "teamb"):
+            self.ok(self.kube.run("create", "namespace", ns), f"create namespace {ns}")
+        blue = self.operator("blue", slow + ["--instance", "blue"])
+
+        # Two installs: blue over every namespace, teamb over its own namespace.
+        self.apply(dbt_manifest("a1", "teama"), "apply teama/a1")
+        if not self.wait_ready("teama", ["a1"]):
+            return
+        a1 = self.kube.json("get", "dbt", "a1", "-n", "teama")
+        a1_id = a1["status"]["tokenId"]
+        a1_token, _ = self.secret_token("teama", "a1")
+        self.f.check(a1["metadata"].get("annotations", {}).get(INSTANCE) == "blue",
+                     "the cluster-wide install took teama/a1 on (instance annotation)")
+        teamb = self.operator("teamb", slow + ["--instance", "teamb", "--namespace", "teamb"])
+        self.f.check(wait_until(lambda: "token inventory loaded" in teamb.log_text(), 30),
+                     "the namespaced install listed the tokens and swept")
+        self.f.check(self.live(a1_id) and self.mgmt.write(a1_token, "sensors") == 204,
+                     "a namespaced install never revokes another namespace's live token")
+        self.f.check("revoked an orphaned token" not in teamb.log_text(),
+                     "the namespaced install revoked nothing")
+        b1 = json.loads(dbt_manifest("b1", "teamb"))
+        b1["metadata"]["annotations"] = {INSTANCE: "teamb"}
+        self.apply(json.dumps(b1), "apply teamb/b1 for install teamb")
+        self.apply(dbt_manifest("b2", "teamb"), "apply teamb/b2 for whichever install")
+        if self.wait_ready("teamb", ["b1", "b2"]):
+            for name in ("b1", "b2"):
+                made = self.issued_for(name)
+                self.f.check(len(made) == 1, f"two installs over teamb made {len(made)} token(s) "
+                                             f"for {name} (one expected)")
+            b1_token = self.issued_for("b1")[0]
+            self.f.check("instance=teamb namespace=teamb" in b1_token["description"],
+                         f"b1's marker names install and namespace: {b1_token['description']}")
+            b2 = self.kube.json("get", "dbt", "b2", "-n", "teamb")
+            self.f.check(b2["metadata"].get("annotations", {}).get(INSTANCE) in ("blue", "teamb"),
+                         "b2 was taken on by one install")
+        self.f.check(teamb.terminate() == 0, "the namespaced install stops with status 0")
+
+        # A hand-made Secret holds the name: no token at all while it is there, SecretConflict,
+        # and the token issued promptly once it goes (the resync here is 10 minutes).
+        self.ok(self.kube.run("create", "secret", "generic", "handmade", "-n", "teama",
+                              "--from-literal=token=x"), "kubectl create secret handmade")
+        self.apply(dbt_manifest("hm", "teama", secretName="handmade"), "apply teama/hm")
+        r = self.kube.run("wait", "-n", "teama", "dbt/hm", "--timeout=30s",
+                          "--for=jsonpath={.status.conditions[?(@.type==\"Ready\")].reason}"
+                          "=SecretConflict", timeout=60)
+        self.ok(r, "a hand-made Secret makes Ready=False SecretConflict")
+        self.f.check("Delete it or choose another spec.secretName" in
+                     self.condition("teama", "hm").get("message", ""),
+                     "the SecretConflict message says what to do")
+        self.f.check(not self.issued_for("hm"), "no token is created while the name is taken")
+        started = time.time()
+        self.ok(self.kube.run("delete", "secret", "handmade", "-n", "teama"),
+                "delete the hand-made Secret")
+        if self.wait_ready("teama", ["hm"], timeout=30):
+            took = time.time() - started
+            print(f"edges: issued {took:.2f} s after the hand-made Secret was deleted", flush=True)
+            self.f.check(took < 10, f"issued promptly once the Secret is gone ({took:.1f} s)")
+        self.f.check(len(self.issued_for("hm")) == 1,
+                     f"one token in all for hm ({len(self.issued_for('hm'))})")
+
+        # A token revoked outside, then a spec change: the PATCH is answered 409, and a new
+        # token is issued at once instead of retrying.
+        self.apply(dbt_manifest("patched", "teama"), "apply teama/patched")
+        if self.wait_ready("teama", ["patched"]):
+            old = self.kube.json("get", "dbt", "patched", "-n", "teama")["status"]["tokenId"]
+            status, _ = self.mgmt.http.request("DELETE", f"/api/v0/tokens/{old}")
+            self.f.check(status == 204, f"revoke patched's token outside: {status}")
+            self.ok(self.kube.run("patch", "dbt", "patched", "-n", "teama", "--type", "merge", "-p",
+                                  '{"spec":{"permissions":[{"action":"read","database":"sensors"}]}}'),
+                    "kubectl patch permissions")
+            started = time.time()
+
+            def reissued():
+                o = self.kube.json("get", "dbt", "patched", "-n", "teama")
+                st = o.get("status", {})
+                return st.get("tokenId") not in (None, old) and \
+                    st.get("observedGeneration") == o["metadata"]["generation"]
+            self.f.check(wait_until(reissued, 20),
+                         "a PATCH refused for a revoked token issues a new token")
+            patches = [c for c in self.mgmt.calls()
+                       if c["method"] == "PATCH" and c["path"].endswith(old)]
+            self.f.check(len(patches) <= 1, f"the revoked token was PATCHed {len(patches)} times")
+            print(f"edges: re-issued {time.time() - started:.2f} s after the spec change",
+                  flush=True)
+
+        # spec.secretName changed: the same token moves; the old Secret goes.
+        self.apply(dbt_manifest("mover", "teama"), "apply teama/mover")
+        if self.wait_ready("teama", ["mover"]):
+            before = self.kube.json("get", "dbt", "mover", "-n", "teama")["status"]["tokenId"]
+            string, _ = self.secret_token("teama", "mover")
+            self.ok(self.kube.run("patch", "dbt", "mover", "-n", "teama", "--type", "merge", "-p",
+                                  '{"spec":{"secretName":"moved"}}'), "kubectl patch secretName")
+            moved = wait_until(lambda: self.kube.json("get", "secret", "moved", "-n", "teama") and
+                               not self.kube.json("get", "secret", "mover", "-n", "teama"), 20)
+            self.f.check(bool(moved), "the token's Secret is moved to the new name")
+            now, _ = self.secret_token("teama", "moved")
+            after = self.kube.json("get", "dbt", "mover", "-n", "teama")["status"]
+            self.f.check(now == string and after["tokenId"] == before and
+                         after.get("secretName") == "moved" and self.live(before),
+                         "the same token, still live, is in the new Secret; status says so")
+            self.f.check(len(self.issued_for("mover")) == 1, "no token was issued for the move")
+            self.f.check(self.described("teama", "mover", "SecretMoved")[0],
+                         "a SecretMoved event says so")
+
+        # The Management API answers an error that echoes the request, management token
+        # included: the Event and conditions carry it redacted (no_secrets_printed checks all).
+        self.mgmt.faults([{"method": "POST", "path": "/api/v0/tokens$", "times": 1,
+                           "kind": "echo", "status": 500}])
+        self.apply(dbt_manifest("echoed", "teama"), "apply teama/echoed")
+        self.wait_ready("teama", ["echoed"])
+        self.f.check(self.described("teama", "echoed", r"Bearer \[REDACTED\]")[0],
+                     "the echoed error reaches the Event with the management token redacted")
+
+        # An expiry in the past: InvalidSpec, nothing sent.
+        self.apply(dbt_manifest("past", "teama", expiresAt="2001-01-01T00:00:00Z"),
+                   "apply teama/past")
+        r = self.kube.run("wait", "-n", "teama", "dbt/past", "--timeout=30s",
+                          "--for=jsonpath={.status.conditions[?(@.type==\"Ready\")].reason}"
+                          "=InvalidSpec", timeout=60)
+        self.ok(r, "an expiresAt in the past is Ready=False InvalidSpec")
+        self.f.check(not self.issued_for("past"), "no token is issued with a past expiry")
+        self.invariants("edges")
+        self.f.check(blue.terminate() == 0, "the cluster-wide install stops with status 0")
+
+        # Probes before the Kubernetes API answers: /healthz at once, /readyz not.
+        kubeconfig = os.path.join(self.workdir, "unreachable.kubeconfig")
+        with open(self.kube.env["KUBECONFIG"]) as f:
+            text = f.read()
+        with open(kubeconfig, "w") as f:
+            f.write(re.sub(r"server: *https://127\.0\.0\.1:\d+",
+                           f"server: https://127.0.0.1:{free_port()}", text))
+        waiting = self.operator("waiting", ["--kubeconfig", kubeconfig])
+        self.f.check(bool(wait_until(lambda: waiting.get("/healthz")[0] == 200, 10)),
+                     "/healthz answers 200 while the Kubernetes API is unreachable")
+        self.f.check(waiting.get("/readyz")[0] == 503, "/readyz answers 503 until caches sync")
+        self.f.check(waiting.proc.poll() is None, "the operator keeps waiting for the API")
+        self.f.check(waiting.terminate() == 0, "SIGTERM stops a waiting operator with status 0")
+
+    def log_style(self):
+        """Every JSON log line: keys in camelCase."""
+        bad = set()
+        for op in self.operators:
+            for line in op.log_text().splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                bad |= {k for k in entry if not LOG_KEY.match(k)}
+        self.f.check(not bad, f"log keys not in camelCase: {sorted(bad)}")
+
     def no_secrets_printed(self, printed):
         texts = {"operator logs": "".join(op.log_text() for op in self.operators),
                  "events": self.kube.run("get", "events", "-A", "-o", "json").stdout,
@@ -735,7 +905,7 @@ class Suite:
                  "this test's output": printed}
         secrets = set(self.secrets_seen) | {self.management_token,
                                             getattr(self, "management_token_old", "")} - {""}
-        self.f.check(len(self.secrets_seen) > 10, f"tokens collected: {len(self.secrets_seen)}")
+        self.f.check(len(self.secrets_seen) >= 5, f"tokens collected: {len(self.secrets_seen)}")
         for where, text in texts.items():
             leaked = sum(1 for s in secrets if s in text)
             self.f.check(leaked == 0, f"{leaked} secret(s) appear in the {where}")
@@ -748,12 +918,13 @@ class Suite:
                 "the CRD is Established")
         kube_system = self.kube.json("get", "namespace", "kube-system")
         self.cluster_id = kube_system["metadata"]["uid"]
-        op = self.operator(extra=["--resync-period", "3s"])
         only = set(self.args.only.split(",")) if self.args.only else None
+        # The edges start their own operators (installs side by side); the rest share this one.
+        op = None if only == {"edges"} else self.operator(extra=["--resync-period", "3s"])
         steps = [("lifecycle", self.lifecycle), ("delete", self.delete),
                  ("retain", self.retain), ("faults", self.faults),
                  ("crash", lambda: self.crash(op)), ("drift", self.drift),
-                 ("switches", self.switches),
+                 ("switches", self.switches), ("edges", self.edges),
                  ("metrics", lambda: self.metrics(op)), ("steady", self.steady)]
         for name, step in steps:
             if only and name not in only:
@@ -814,6 +985,7 @@ def main():
     try:
         suite = Suite(args, workdir)
         suite.run()
+        suite.log_style()
         suite.no_secrets_printed("".join(tee.text))
     finally:
         if suite:
