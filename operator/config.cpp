@@ -212,7 +212,9 @@ std::vector<Flag> flags() {
          c.leaderElectionNamespace = v;
          return Status::ok();
        }},
-      {"leader-election-id", "name", "name of the Lease (default influxdb-token-operator)",
+      {"leader-election-id", "name",
+       "name of the Lease (default influxdb-token-operator, or influxdb-token-operator-<instance> "
+       "with another --instance)",
        [](Config& c, const std::string& v) {
          if (v.empty() || v.size() > 253) {
            return bad("leader-election-id", "want a Lease name");
@@ -437,6 +439,10 @@ Result<Config> parseConfig(const std::vector<std::string>& args, const Environme
   if (c.metricsAddr.enabled && c.probeAddr.enabled && c.metricsAddr.port == c.probeAddr.port &&
       c.metricsAddr.host == c.probeAddr.host) {
     return bad("probe-addr", "must differ from --metrics-addr");
+  }
+  if (c.leaderElectionId.empty()) {
+    c.leaderElectionId = c.instance == "default" ? "influxdb-token-operator"
+                                                 : "influxdb-token-operator-" + c.instance;
   }
   return c;
 }

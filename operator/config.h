@@ -48,7 +48,9 @@ struct Config {
   // Leader election
   bool leaderElect = false;
   std::string leaderElectionNamespace;  // "": the pod's namespace
-  std::string leaderElectionId = "influxdb-token-operator";
+  // "": influxdb-token-operator, or influxdb-token-operator-<instance> for another --instance,
+  // so two installs in one namespace never share a Lease.
+  std::string leaderElectionId;
   std::chrono::milliseconds leaseDuration{15000};
   std::chrono::milliseconds renewDeadline{10000};
   std::chrono::milliseconds retryPeriod{2000};

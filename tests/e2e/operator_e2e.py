@@ -404,9 +404,10 @@ class Suite:
         self.f.check(self.mgmt.write(token, "other") in (401, 403),
                      "the data plane refuses the token for another database")
         tok = [t for t in self.mgmt.tokens() if t["id"] == status["tokenId"]][0]
-        self.f.check(tok["description"].startswith("Telegraf writer [influxdb-token-operator "
-                                                   f"cluster={self.cluster_id} resource="
-                                                   f"{res['metadata']['uid']}]"),
+        self.f.check(tok["description"] == "Telegraf writer [influxdb-token-operator "
+                                           f"cluster={self.cluster_id} instance=default "
+                                           f"namespace={res['metadata']['namespace']} resource="
+                                           f"{res['metadata']['uid']}]",
                      f"the API token carries the ownership marker: {tok['description']!r}")
         ok, text = self.described(ns, "telegraf-writer",
                                   r"Type:\s+Ready.*Normal\s+Created\s+.*influxdb-token-operator")

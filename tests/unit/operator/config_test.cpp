@@ -45,6 +45,7 @@ TEST_CASE("Defaults are those of the manifests and controller-runtime") {
   CHECK(c->maxConcurrentReconciles == 4);
   CHECK_FALSE(c->leaderElect);
   CHECK(c->leaderElectionId == "influxdb-token-operator");
+  CHECK(c->instance == "default");
   CHECK(c->leaseDuration == 15s);
   CHECK(c->renewDeadline == 10s);
   CHECK(c->retryPeriod == 2s);
@@ -52,6 +53,22 @@ TEST_CASE("Defaults are those of the manifests and controller-runtime") {
   CHECK(c->probeAddr.port == 8081);
   CHECK(c->logFormat == common::LogFormat::kJson);
   CHECK(c->logLevel == common::LogLevel::kInfo);
+}
+
+TEST_CASE("An install named with --instance gets a Lease of its own unless one is named") {
+  auto named = parse({"--instance", "teamb"});
+  REQUIRE(named.ok());
+  CHECK(named->instance == "teamb");
+  CHECK(named->leaderElectionId == "influxdb-token-operator-teamb");
+  auto both = parse({"--instance", "teamb", "--leader-election-id", "my-lease"});
+  REQUIRE(both.ok());
+  CHECK(both->leaderElectionId == "my-lease");
+  auto env = parse({}, {{"DBTOKEN_INSTANCE", "blue"}});
+  REQUIRE(env.ok());
+  CHECK(env->instance == "blue");
+  auto bad = parse({"--instance", "Team_B"});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("--instance") != std::string::npos);
 }
 
 TEST_CASE("Flags set what they name, in both spellings") {
