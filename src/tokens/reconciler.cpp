@@ -408,14 +408,18 @@ Status TokenReconciler::deleteOldSecret(Context& c) {
   if (state.kind != SecretState::Kind::kOwned) {
     return Status::ok();  // gone already, or someone else's now
   }
+  return deleteSecret(c, old, state.uid, "deleted the Secret the token was moved from");
+}
+
+Status TokenReconciler::deleteSecret(Context& c, const std::string& name, const std::string& uid,
+                                     const char* logLine) {
   kube::DeleteOptions o;
-  o.preconditionUid = state.uid;
-  auto r = kube_.remove(kube::resources::secrets(), c.t.ns, old, o);
+  o.preconditionUid = uid;  // this very Secret, not one made under the name meanwhile
+  auto r = kube_.remove(kube::resources::secrets(), c.t.ns, name, o);
   if (!r.ok() && r.status().code() != Code::kNotFound) {
     return r.status();
   }
-  log_.info("deleted the Secret the token was moved from",
-            {{"key", c.key.toString()}, {"secret", old}});
+  log_.info(logLine, {{"key", c.key.toString()}, {"secret", name}});
   return Status::ok();
 }
 
@@ -423,15 +427,7 @@ Status TokenReconciler::deleteOwnedSecret(Context& c) {
   if (c.secret.kind != SecretState::Kind::kOwned) {
     return Status::ok();
   }
-  kube::DeleteOptions o;
-  o.preconditionUid = c.secret.uid;
-  auto r = kube_.remove(kube::resources::secrets(), c.t.ns, c.t.effectiveSecretName(), o);
-  if (!r.ok() && r.status().code() != Code::kNotFound) {
-    return r.status();
-  }
-  log_.info("deleted the token's Secret",
-            {{"key", c.key.toString()}, {"secret", c.t.effectiveSecretName()}});
-  return Status::ok();
+  return deleteSecret(c, c.t.effectiveSecretName(), c.secret.uid, "deleted the token's Secret");
 }
 
 Status TokenReconciler::releaseSecret(Context& c) {

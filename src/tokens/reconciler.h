@@ -77,6 +77,9 @@ class TokenReconciler final : public runtime::Reconciler {
   common::Status deleteOwnedSecret(Context& c);
   // Deletes a Secret this resource owns under a name it no longer uses (after a move).
   common::Status deleteOldSecret(Context& c);
+  // Deletes the Secret `name` if it is still the one with `uid`; NotFound counts as done.
+  common::Status deleteSecret(Context& c, const std::string& name, const std::string& uid,
+                              const char* logLine);
   common::Status releaseSecret(Context& c);
   common::Status writeStatus(Context& c);
   // Revokes every token this resource owns except `keep`: status and Secret ids, recently
