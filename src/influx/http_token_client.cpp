@@ -206,9 +206,7 @@ Result<http::ClientResponse> HttpTokenClient::exchange(Operation op, http::Clien
       if (attempt > 1) {
         failure = failure.annotate(what + " failed after " + std::to_string(attempt) + " attempts");
       }
-      if (failure.code() == Code::kOutcomeUnknown) {
-        log_.warn("create outcome unknown", {{"op", what}, {"error", failure.toString()}});
-      }
+      // No line here: the caller's one line for this failure carries the message.
       return failure;
     }
     auto delay = backoff.next();
