@@ -309,10 +309,9 @@ bool celEquals(const CelValue& a, const CelValue& b) {
       if (a.size() != b.size()) {
         return false;
       }
-      for (const auto& [key, value] : a.mapJson().items()) {
-        (void)value;
-        std::optional<CelValue> other = b.find(key);
-        if (!other || !celEquals(*a.find(key), *other)) {
+      for (auto it = a.mapJson().begin(); it != a.mapJson().end(); ++it) {
+        std::optional<CelValue> other = b.find(it.key());
+        if (!other || !celEquals(*a.find(it.key()), *other)) {
           return false;
         }
       }
