@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "fixture.h"
 
 using namespace dbtoken::kubedouble::testing;
@@ -148,4 +150,35 @@ TEST_CASE("API double: duplicates stored before the list became a map list do no
   CHECK(listCauses(r) ==
         std::vector<std::string>{"FieldValueDuplicate spec.named[1]: Duplicate value: "
                                  "map[string]interface {}{\"name\":\"m\"}"});
+}
+
+TEST_CASE("API double: a CRD whose list-map key may be absent or null is refused") {
+  // apiextensions' validateMapListKeysMaybeRequired; a CRD whose versions share one schema is
+  // validated as its internal spec.validation, which the errors name.
+  Double d;
+  json lists = kListSchemas;
+  lists["pairs"]["items"]["required"] = {"a"};
+  lists["pairs"]["items"]["properties"]["a"]["nullable"] = true;
+  lists["named"]["items"].erase("required");
+  lists["named"]["items"]["properties"]["name"]["default"] = "n";
+  lists["tags"]["items"]["nullable"] = true;
+  Reply r = d.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", listWidgetCrd(lists));
+  CHECK(r.status == 422);
+  std::vector<std::string> got;
+  for (const auto& c : r.body["details"]["causes"]) {
+    got.push_back(c.value("field", "") + ": " + c.value("message", ""));
+  }
+  const std::string base = "spec.validation.openAPIV3Schema.properties[spec].properties";
+  std::sort(got.begin(), got.end());
+  CHECK(got == std::vector<std::string>{
+                   base + "[pairs].items.properties[a].nullable: Forbidden: this property is in "
+                          "x-kubernetes-list-map-keys, so it cannot be nullable",
+                   base + "[pairs].items.properties[b].default: Required value: this property "
+                          "is in x-kubernetes-list-map-keys, so it must have a default or be a "
+                          "required property",
+                   base + "[tags].items.nullable: Forbidden: cannot be nullable when "
+                          "x-kubernetes-list-type is set"});
+  CHECK(
+      d.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com").status ==
+      404);
 }
