@@ -49,6 +49,14 @@ std::optional<std::string> parseSpec(const json& j, Spec& spec) {
     if (!influx::isValidResource(db)) {
       return at + ".database: must be a database name of 1 to 64 characters, or \"*\"";
     }
+    // The CRD makes permissions a map list keyed by (action, database); a resource stored
+    // under an older CRD may still repeat one, which the Management API would refuse.
+    for (size_t j = 0; j < spec.permissions.size(); ++j) {
+      if (spec.permissions[j] == influx::Permission{action, db}) {
+        return at + ": Duplicate value: " + action + " on \"" + db +
+               "\" is already spec.permissions[" + std::to_string(j) + "]";
+      }
+    }
     spec.permissions.push_back({action, db});
   }
   if (auto r = j.find("revoked"); r != j.end() && !r->is_null()) {

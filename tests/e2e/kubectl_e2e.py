@@ -14,6 +14,10 @@ and kubeconfig) and stopped at the end:
    the requests kubectl makes (method, path, Accept, Content-Type, status), its stdout and
    stderr and its exit code must match after the recordings' normalisation.
 
+3. The project's own CRD (crds/databasetoken.yaml, applied last over the recorded one): a
+   permission listed twice is refused naming the element; a revoked token's permissions can't
+   be patched (the CEL transition rule's message); kubectl explain tells both.
+
 Usage: kubectl_e2e.py --double PATH [--fixtures DIR] [--kubectl PATH]
 Exit status 0 when everything matched; failures are listed one per line.
 """
@@ -245,6 +249,50 @@ spec:
     f.check(r.returncode == 0 and "dbt,dbtoken" in r.stdout, f"api-resources: {r.stdout}")
 
 
+def project_crd(k, f, crd):
+    ns = "e2e-schema"
+    r = k.run("apply", "-f", crd)
+    f.check(r.returncode == 0, f"apply the project's CRD: {r.stdout}{r.stderr}")
+    r = k.run("wait", "--for=condition=Established", "crd/databasetokens.tokens.influxdb.dev",
+              "--timeout=10s")
+    f.check(r.returncode == 0, f"the project's CRD is Established: {r.stderr.strip()}")
+    k.run("create", "namespace", ns)
+
+    def token(name, permissions, revoked=False):
+        return json.dumps({"apiVersion": "tokens.influxdb.dev/v1alpha1", "kind": "DatabaseToken",
+                           "metadata": {"name": name, "namespace": ns},
+                           "spec": {"permissions": permissions, "revoked": revoked}})
+
+    read = {"action": "read", "database": "sensors"}
+    write = {"action": "write", "database": "sensors"}
+    # The resource may answer 429 for a moment after the CRD changed: kubectl retries.
+    r = k.run("apply", "-f", "-", stdin=token("dup", [read, write, read]))
+    f.check(r.returncode != 0 and "spec.permissions[2]: Duplicate value" in r.stderr
+            and '"action":"read", "database":"sensors"' in r.stderr,
+            f"a permission listed twice is refused naming it: {r.stdout}{r.stderr}")
+
+    r = k.run("apply", "-f", "-", stdin=token("gone", [read], revoked=True))
+    f.check(r.returncode == 0 and "created" in r.stdout, f"apply a revoked token: {r.stderr}")
+    rule = "permissions cannot change once the token is revoked"
+    r = k.run("patch", "dbt", "gone", "-n", ns, "--type", "merge",
+              "-p", json.dumps({"spec": {"permissions": [read, write]}}))
+    f.check(r.returncode != 0 and rule in r.stderr and "spec: Invalid value" in r.stderr,
+            f"merge patch of a revoked token's permissions: {r.stdout}{r.stderr}")
+    r = k.run("patch", "dbt", "gone", "-n", ns, "--type", "json",
+              "-p", '[{"op":"replace","path":"/spec/permissions/0/action","value":"write"}]')
+    f.check(r.returncode != 0 and rule in r.stderr,
+            f"json patch of a revoked token's permissions: {r.stdout}{r.stderr}")
+    r = k.run("patch", "dbt", "gone", "-n", ns, "--type", "merge",
+              "-p", '{"spec":{"description":"still revoked"}}')
+    f.check(r.returncode == 0, f"other edits of a revoked token go through: {r.stderr}")
+
+    r = k.run("explain", "databasetoken.spec.permissions")
+    text = " ".join(r.stdout.split())
+    f.check(r.returncode == 0 and "may appear only once" in text
+            and "Once the token is revoked its permissions cannot change" in text,
+            f"kubectl explain tells the rules: {r.stdout}{r.stderr}")
+
+
 # ---- transcripts -------------------------------------------------------------------------
 
 REQUEST = re.compile(r"\] (GET|POST|PUT|PATCH|DELETE) (https?://[^/]+)(\S*)$")
@@ -438,6 +486,7 @@ def main():
         k = Kubectl(a.kubectl, double, workdir)
         scenarios(k, f, os.path.join(HERE, "fixtures"))
         transcripts(k, f, a.fixtures, os.path.join(HERE, "fixtures"))
+        project_crd(k, f, os.path.join(HERE, "..", "..", "crds", "databasetoken.yaml"))
     finally:
         double.stop()
         shutil.rmtree(workdir, ignore_errors=True)

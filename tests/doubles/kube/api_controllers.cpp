@@ -4,6 +4,8 @@
 // content deletion, conditions, removal), and watch timers (bookmarks, timeouts).
 #include <openssl/sha.h>
 
+#include <algorithm>
+
 #include "common/time_format.h"
 #include "kube/api_internal.h"
 #include "kube/base64.h"
@@ -35,6 +37,61 @@ json condition(const char* type, const char* status, const char* reason, const s
           {"lastTransitionTime", now},
           {"reason", reason},
           {"message", message}};
+}
+
+bool isTrue(const json& node, const char* key) {
+  auto it = node.find(key);
+  return it != node.end() && it->is_boolean() && it->get<bool>();
+}
+
+// What apiextensions' validateMapListKeysMaybeRequired refuses in a CRD's schema: items of a
+// map or set list that may be null, and list-map keys that may be absent (neither required nor
+// defaulted) or null.
+void listTypeProblems(const json& node, const std::string& path, FieldErrors& errs) {
+  if (!node.is_object()) {
+    return;
+  }
+  auto listType = node.find("x-kubernetes-list-type");
+  auto items = node.find("items");
+  if (listType != node.end() && (*listType == "map" || *listType == "set") && items != node.end() &&
+      items->is_object()) {
+    if (isTrue(*items, "nullable")) {
+      errs.push_back(
+          {FieldErrorType::kForbidden, path + ".items.nullable", std::nullopt,
+           "cannot be nullable when x-kubernetes-list-type is " + listType->get<std::string>()});
+    }
+    const json& props = items->value("properties", json::object());
+    const json& required = items->value("required", json::array());
+    for (const auto& k : node.value("x-kubernetes-list-map-keys", json::array())) {
+      if (*listType != "map" || !k.is_string() || !props.contains(k.get<std::string>())) {
+        continue;
+      }
+      const std::string key = k.get<std::string>();
+      const std::string at = path + ".items.properties[" + key + "]";
+      bool isRequired = std::find(required.begin(), required.end(), k) != required.end();
+      if (!isRequired && !props[key].contains("default")) {
+        errs.push_back({FieldErrorType::kRequired, at + ".default", std::nullopt,
+                        "this property is in x-kubernetes-list-map-keys, so it must have a "
+                        "default or be a required property"});
+      }
+      if (isTrue(props[key], "nullable")) {
+        errs.push_back({FieldErrorType::kForbidden, at + ".nullable", std::nullopt,
+                        "this property is in x-kubernetes-list-map-keys, so it cannot be "
+                        "nullable"});
+      }
+    }
+  }
+  if (auto props = node.find("properties"); props != node.end() && props->is_object()) {
+    for (auto it = props->begin(); it != props->end(); ++it) {
+      listTypeProblems(it.value(), path + ".properties[" + it.key() + "]", errs);
+    }
+  }
+  if (items != node.end()) {
+    listTypeProblems(*items, path + ".items", errs);
+  }
+  if (auto add = node.find("additionalProperties"); add != node.end()) {
+    listTypeProblems(*add, path + ".additionalProperties", errs);
+  }
 }
 
 }  // namespace
@@ -93,6 +150,16 @@ ApiResponse ApiServer::validateCrd(const json& crd, const json* old) {
     errs.push_back({FieldErrorType::kInvalid, "spec.versions", "[]",
                     "must have exactly one version marked as storage version"});
   } else {
+    // Versions that all have one schema are validated as the spec.validation it becomes
+    // internally, and errors name that path.
+    bool shared = versions[0].contains("schema");
+    for (const auto& v : versions) {
+      shared = shared && v.contains("schema") && v["schema"] == versions[0]["schema"];
+    }
+    if (shared && versions[0]["schema"].contains("openAPIV3Schema")) {
+      listTypeProblems(versions[0]["schema"]["openAPIV3Schema"], "spec.validation.openAPIV3Schema",
+                       errs);
+    }
     for (size_t i = 0; i < versions.size(); ++i) {
       const json& v = versions[i];
       storage += v.value("storage", false) ? 1 : 0;
@@ -109,6 +176,9 @@ ApiResponse ApiServer::validateCrd(const json& crd, const json* old) {
                               std::to_string(c) + "].JSONPath",
                           goQuote(path), "must be a simple json path"});
         }
+      }
+      if (!shared) {
+        listTypeProblems(v["schema"]["openAPIV3Schema"], base, errs);
       }
       FieldError problem{FieldErrorType::kInvalid, "", std::nullopt, ""};
       auto compiled = StructuralSchema::compile(v["schema"]["openAPIV3Schema"], base, &problem);

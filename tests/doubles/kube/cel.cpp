@@ -24,13 +24,13 @@ common::Result<CelProgram> CelProgram::compile(std::string_view expression) {
   return CelProgram(std::string(expression), *root, info->referencesOldSelf);
 }
 
-common::Result<bool> CelProgram::evaluate(const nlohmann::json& self,
-                                          const nlohmann::json* oldSelf) const {
+common::Result<bool> CelProgram::evaluate(const nlohmann::json& self, const nlohmann::json* oldSelf,
+                                          const nlohmann::json* schema) const {
   if (transition_ && oldSelf == nullptr) {
     return common::Status(common::Code::kInvalidArgument,
                           "no such attribute: oldSelf (a transition rule needs the old object)");
   }
-  common::Result<CelValue> result = evalCel(*root_, CelActivation{&self, oldSelf});
+  common::Result<CelValue> result = evalCel(*root_, CelActivation{&self, oldSelf, schema});
   if (!result.ok()) {
     return result.status();
   }

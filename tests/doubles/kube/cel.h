@@ -30,8 +30,11 @@ class CelProgram {
   // The rule's result for self (and oldSelf, which a transition rule needs; it is ignored
   // otherwise). Runtime errors are InvalidArgument with cel-go's wording: "no such key: revoked",
   // "no such overload: _<_(string, int)". A result that is not a bool is an error too. Const and
-  // stateless: safe to call from many threads at once.
-  common::Result<bool> evaluate(const nlohmann::json& self, const nlohmann::json* oldSelf) const;
+  // stateless: safe to call from many threads at once. schema, when given, is the structural
+  // schema node the rule sits on: it makes lists of x-kubernetes-list-type map or set compare
+  // ignoring order, as on a real apiserver.
+  common::Result<bool> evaluate(const nlohmann::json& self, const nlohmann::json* oldSelf,
+                                const nlohmann::json* schema = nullptr) const;
 
   const std::string& expression() const { return expression_; }
 

@@ -105,7 +105,7 @@ class Evaluator {
     if (json == nullptr) {
       return runtimeError("no such attribute: " + n.name);
     }
-    return CelValue::fromJson(*json);
+    return CelValue::fromJson(*json, activation_.schema);
   }
 
   // a.b and has(a.b). On null, cel-go answers "no such key" and false; other non-maps cannot

@@ -15,6 +15,7 @@ namespace dbtoken::kubedouble {
 struct CelActivation {
   const nlohmann::json* self = nullptr;
   const nlohmann::json* oldSelf = nullptr;  // set for transition rules
+  const nlohmann::json* schema = nullptr;   // the schema node of self and oldSelf, when known
 };
 
 // The value of node, or the runtime error (InvalidArgument) it evaluates to. Values borrow from

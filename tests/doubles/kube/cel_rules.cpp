@@ -47,6 +47,7 @@ struct CompiledRules::Rule {
   std::string message;
   std::string reason;
   std::string fieldPath;
+  json node;  // the schema node the rule sits on (a copy: the compiled schema may move)
 };
 
 CompiledRules::CompiledRules() = default;
@@ -106,7 +107,8 @@ common::Result<std::unique_ptr<CompiledRules>> CompiledRules::compile(const nloh
                   source,
                   r.value("message", std::string()),
                   r.value("reason", std::string()),
-                  r.value("fieldPath", std::string())};
+                  r.value("fieldPath", std::string()),
+                  node};
         out->rules_.push_back(std::move(rule));
       }
     }
@@ -188,8 +190,8 @@ FieldErrors CompiledRules::evaluate(const nlohmann::json& object,
       if (!rule.fieldPath.empty()) {
         path = at.path + rule.fieldPath;
       }
-      auto result =
-          rule.program.evaluate(*at.value, rule.program.isTransitionRule() ? at.old : nullptr);
+      auto result = rule.program.evaluate(
+          *at.value, rule.program.isTransitionRule() ? at.old : nullptr, &rule.node);
       if (!result.ok()) {
         errs.push_back({FieldErrorType::kInvalid, path, goQuote(rule.type),
                         "rule evaluation failed: " + result.status().message()});

@@ -3,6 +3,8 @@
 #include <cassert>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <string>
 
 namespace dbtoken::kubedouble {
 namespace {
@@ -67,6 +69,97 @@ std::optional<int> compareNumbers(const CelValue& a, const CelValue& b) {
   }
 }
 
+// The schema node one level down: a property (or additionalProperties) of an object schema,
+// or the items of an array schema.
+const nlohmann::json* propertySchema(const nlohmann::json* schema, std::string_view key) {
+  if (schema == nullptr) {
+    return nullptr;
+  }
+  if (auto props = schema->find("properties"); props != schema->end() && props->is_object()) {
+    if (auto p = props->find(key); p != props->end()) {
+      return &*p;
+    }
+  }
+  if (auto add = schema->find("additionalProperties"); add != schema->end() && add->is_object()) {
+    return &*add;
+  }
+  return nullptr;
+}
+
+const nlohmann::json* itemsSchema(const nlohmann::json* schema) {
+  if (schema == nullptr) {
+    return nullptr;
+  }
+  auto items = schema->find("items");
+  return items != schema->end() && items->is_object() ? &*items : nullptr;
+}
+
+std::string listType(const nlohmann::json* schema) {
+  if (schema == nullptr) {
+    return "";
+  }
+  auto t = schema->find("x-kubernetes-list-type");
+  return t != schema->end() && t->is_string() ? t->get<std::string>() : "";
+}
+
+// A map list element's key, as unstructuredMapList.toMapKey builds it: the values of the key
+// fields, an absent field counting as null. Only list-map keys' scalar values reach here.
+std::string mapListKey(const CelValue& element, const nlohmann::json& keyFields) {
+  if (element.kind() != CelValue::Kind::kMap) {
+    return "<not an object>";
+  }
+  std::string key;
+  for (const auto& field : keyFields) {
+    if (!field.is_string()) {
+      continue;
+    }
+    auto it = element.mapJson().find(field.get<std::string>());
+    key += (it == element.mapJson().end() ? std::string("null") : it->dump()) + '\x1f';
+  }
+  return key;
+}
+
+// unstructuredMapList.Equal: same size, and every element of b has an element of a with the
+// same key that equals it.
+bool mapListEquals(const CelValue& a, const CelValue& b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  auto keys = a.schema()->find("x-kubernetes-list-map-keys");
+  const nlohmann::json keyFields =
+      keys != a.schema()->end() && keys->is_array() ? *keys : nlohmann::json::array();
+  std::map<std::string, std::size_t> byKey;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    byKey.emplace(mapListKey(a.at(i), keyFields), i);
+  }
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    CelValue element = b.at(i);
+    auto it = byKey.find(mapListKey(element, keyFields));
+    if (it == byKey.end() || !celEquals(a.at(it->second), element)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// unstructuredSetList.Equal: same size, and every element of b is in a.
+bool setListEquals(const CelValue& a, const CelValue& b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    CelValue element = b.at(i);
+    bool found = false;
+    for (std::size_t j = 0; j < a.size() && !found; ++j) {
+      found = celEquals(a.at(j), element);
+    }
+    if (!found) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 CelValue CelValue::boolean(bool b) {
@@ -106,7 +199,7 @@ CelValue CelValue::list(std::vector<CelValue> items) {
   return v;
 }
 
-CelValue CelValue::fromJson(const nlohmann::json& json) {
+CelValue CelValue::fromJson(const nlohmann::json& json, const nlohmann::json* schema) {
   using T = nlohmann::json::value_t;
   switch (json.type()) {
     case T::boolean:
@@ -129,6 +222,7 @@ CelValue CelValue::fromJson(const nlohmann::json& json) {
       CelValue v;
       v.kind_ = json.is_array() ? Kind::kList : Kind::kMap;
       v.json_ = &json;
+      v.schema_ = schema;
       return v;
     }
     case T::null:
@@ -146,7 +240,7 @@ std::size_t CelValue::size() const {
 
 CelValue CelValue::at(std::size_t index) const {
   assert(kind_ == Kind::kList);
-  return items_ ? (*items_)[index] : fromJson((*json_)[index]);
+  return items_ ? (*items_)[index] : fromJson((*json_)[index], itemsSchema(schema_));
 }
 
 std::optional<CelValue> CelValue::find(std::string_view key) const {
@@ -155,7 +249,7 @@ std::optional<CelValue> CelValue::find(std::string_view key) const {
   if (it == json_->end()) {
     return std::nullopt;
   }
-  return fromJson(*it);
+  return fromJson(*it, propertySchema(schema_, key));
 }
 
 const char* celTypeName(CelValue::Kind kind) {
@@ -196,6 +290,12 @@ bool celEquals(const CelValue& a, const CelValue& b) {
     case K::kString:
       return a.asString() == b.asString();
     case K::kList:
+      if (listType(a.schema()) == "map") {
+        return mapListEquals(a, b);
+      }
+      if (listType(a.schema()) == "set") {
+        return setListEquals(a, b);
+      }
       if (a.size() != b.size()) {
         return false;
       }
@@ -209,9 +309,9 @@ bool celEquals(const CelValue& a, const CelValue& b) {
       if (a.size() != b.size()) {
         return false;
       }
-      for (const auto& [key, value] : a.mapJson().items()) {
-        std::optional<CelValue> other = b.find(key);
-        if (!other || !celEquals(CelValue::fromJson(value), *other)) {
+      for (auto it = a.mapJson().begin(); it != a.mapJson().end(); ++it) {
+        std::optional<CelValue> other = b.find(it.key());
+        if (!other || !celEquals(*a.find(it.key()), *other)) {
           return false;
         }
       }

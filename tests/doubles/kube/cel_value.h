@@ -2,7 +2,9 @@
 // lists and maps read from the JSON being validated (or from the rule's literals) are views, so
 // the JSON and the program must outlive the values, which they do within one evaluation.
 // JSON maps to CEL as Kubernetes does: object → map, array → list, integer → int (uint only when
-// it does not fit int64), floating number → double.
+// it does not fit int64), floating number → double. A value read from JSON may carry its schema
+// node: lists with x-kubernetes-list-type map or set then compare ignoring element order, as
+// apiextensions' unstructuredMapList and unstructuredSetList do.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +29,8 @@ class CelValue {
   static CelValue floating(double d);
   static CelValue string(std::string_view s);
   static CelValue list(std::vector<CelValue> items);
-  static CelValue fromJson(const nlohmann::json& json);
+  // schema, when given, is the structural schema node of json; it must outlive the value.
+  static CelValue fromJson(const nlohmann::json& json, const nlohmann::json* schema = nullptr);
 
   Kind kind() const { return kind_; }
   bool isNumber() const {
@@ -45,6 +48,7 @@ class CelValue {
   // Maps: the value under key, if present.
   std::optional<CelValue> find(std::string_view key) const;
   const nlohmann::json& mapJson() const { return *json_; }
+  const nlohmann::json* schema() const { return schema_; }
 
  private:
   Kind kind_ = Kind::kNull;
@@ -54,6 +58,7 @@ class CelValue {
   double d_ = 0;
   std::string_view s_;
   const nlohmann::json* json_ = nullptr;                // a list or map read from JSON
+  const nlohmann::json* schema_ = nullptr;              // its schema node, when known
   std::shared_ptr<const std::vector<CelValue>> items_;  // a list built by a list literal
 };
 
@@ -61,7 +66,9 @@ class CelValue {
 const char* celTypeName(CelValue::Kind kind);
 
 // Heterogeneous equality (cel-go): numbers compare by value across int, uint and double; lists
-// and maps compare element-wise; values of different types are unequal.
+// and maps compare element-wise; values of different types are unequal. When a (the left
+// operand, whose Equal cel-go calls) is a list with x-kubernetes-list-type map, b's elements are
+// matched to a's by their key fields; with list-type set, b's elements need only be in a.
 bool celEquals(const CelValue& a, const CelValue& b);
 
 // -1, 0 or 1 for values CEL can order: numbers (across types), strings (by code point), bools

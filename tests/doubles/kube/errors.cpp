@@ -4,6 +4,49 @@
 
 namespace dbtoken::kubedouble {
 
+namespace {
+
+std::string goSyntaxElement(const nlohmann::json& v) {
+  return v.is_null() ? "interface {}(nil)" : goSyntax(v);
+}
+
+}  // namespace
+
+std::string goSyntax(const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::object: {
+      // nlohmann's object keeps its keys sorted, as fmt prints a map's.
+      std::string out = "map[string]interface {}{";
+      bool first = true;
+      for (const auto& [k, v] : value.items()) {
+        out += (first ? "" : ", ") + goQuote(k) + ":" + goSyntaxElement(v);
+        first = false;
+      }
+      return out + "}";
+    }
+    case nlohmann::json::value_t::array: {
+      std::string out = "[]interface {}{";
+      for (size_t i = 0; i < value.size(); ++i) {
+        out += (i == 0 ? "" : ", ") + goSyntaxElement(value[i]);
+      }
+      return out + "}";
+    }
+    case nlohmann::json::value_t::string:
+      return goQuote(value.get<std::string>());
+    case nlohmann::json::value_t::number_float: {
+      std::string s = value.dump();  // shortest round trip, like %v of a float64 ...
+      if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) {
+        s.resize(s.size() - 2);  // ... which prints 1.0 as 1
+      }
+      return s;
+    }
+    case nlohmann::json::value_t::null:
+      return goQuote("null");  // field.Error's rendering of a nil bad value
+    default:
+      return value.dump();  // integers, booleans
+  }
+}
+
 ApiResponse ApiResponse::json(int status, const nlohmann::json& body) {
   ApiResponse r;
   r.status = status;

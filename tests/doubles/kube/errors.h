@@ -38,6 +38,12 @@ using FieldErrors = std::vector<FieldError>;
 // Go's strconv.Quote for the common cases (ASCII, \", \\, \n, \t, other controls as \x..).
 std::string goQuote(const std::string& s);
 
+// Go's %#v of a value decoded from JSON into interface{}, as field errors print a compound bad
+// value: map[string]interface {}{"action":"read", "database":"db"} (keys sorted),
+// []interface {}{"a", 1}, "s", 1, 1.5, true, and interface {}(nil) for null inside those (a
+// null bad value itself prints as "null", with the quotes).
+std::string goSyntax(const nlohmann::json& value);
+
 // Which name an error uses for the thing it is about. "DatabaseToken.tokens.influxdb.dev" for
 // validation errors, "databasetokens.tokens.influxdb.dev" for storage errors; core kinds have
 // no group ("Secret", "configmaps").

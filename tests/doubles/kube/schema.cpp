@@ -1,5 +1,6 @@
 #include "kube/schema.h"
 
+#include <map>
 #include <regex>
 #include <set>
 
@@ -361,6 +362,113 @@ void validateNode(const json& value, const json& schema, const std::string& path
   }
 }
 
+// x-kubernetes-list-type set and map: apiextensions' listtype.ValidateListSetsAndMaps. Only
+// the second appearance of a repeated element (set) or key (map) is reported, as a Duplicate
+// whose value is the element (set) or its key fields (map).
+void validateListsNode(const json& value, const json& schema, const std::string& path,
+                       FieldErrors& errs);
+
+// The indices where a value appears for the second time (validateListSet).
+std::vector<size_t> secondAppearances(const std::vector<json>& values) {
+  std::map<std::string, int> seen;
+  std::vector<size_t> out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (seen[values[i].dump()]++ == 1) {
+      out.push_back(i);
+    }
+  }
+  return out;
+}
+
+void validateListMap(const json& list, const json& schema, const std::string& path,
+                     FieldErrors& errs) {
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_null() && !list[i].is_object()) {
+      errs.push_back({FieldErrorType::kInvalid, path + "[" + std::to_string(i) + "]",
+                      goSyntax(list[i]), "must be an object for an array of list-type map"});
+      return;
+    }
+  }
+  if (list.size() <= 1) {
+    return;
+  }
+  std::vector<std::string> keyFields;
+  if (auto k = schema.find("x-kubernetes-list-map-keys"); k != schema.end() && k->is_array()) {
+    for (const auto& f : *k) {
+      if (f.is_string()) {
+        keyFields.push_back(f.get<std::string>());
+      }
+    }
+  }
+  // One key field: the key is the field's value (a distinct "unspecified" when absent); the
+  // reported value is {field: value}, or {} when unspecified. Several: the map of the key
+  // fields present.
+  std::vector<json> keys;
+  for (const auto& item : list) {
+    json key = json::object();
+    for (const auto& f : keyFields) {
+      if (item.is_object() && item.contains(f)) {
+        key[f] = item[f];
+      }
+    }
+    keys.push_back(std::move(key));
+  }
+  for (size_t i : secondAppearances(keys)) {
+    errs.push_back(
+        {FieldErrorType::kDuplicate, path + "[" + std::to_string(i) + "]", goSyntax(keys[i]), ""});
+  }
+}
+
+void validateListsObject(const json& value, const json& schema, const std::string& path,
+                         FieldErrors& errs) {
+  if (auto add = schema.find("additionalProperties"); add != schema.end() && add->is_object()) {
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      validateListsNode(it.value(), *add, path + "[" + it.key() + "]", errs);
+    }
+  }
+  if (auto props = schema.find("properties"); props != schema.end() && props->is_object()) {
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (auto p = props->find(it.key()); p != props->end()) {
+        validateListsNode(it.value(), *p, join(path, it.key()), errs);
+      }
+    }
+  }
+}
+
+void validateListsNode(const json& value, const json& schema, const std::string& path,
+                       FieldErrors& errs) {
+  if (value.is_object()) {
+    validateListsObject(value, schema, path, errs);
+    return;
+  }
+  if (!value.is_array()) {
+    return;
+  }
+  auto listType = schema.find("x-kubernetes-list-type");
+  if (listType != schema.end() && *listType == "set") {
+    std::vector<json> elements(value.begin(), value.end());
+    for (size_t i : secondAppearances(elements)) {
+      errs.push_back({FieldErrorType::kDuplicate, path + "[" + std::to_string(i) + "]",
+                      goSyntax(value[i]), ""});
+    }
+  } else if (listType != schema.end() && *listType == "map") {
+    validateListMap(value, schema, path, errs);
+  }
+  if (auto items = schema.find("items"); items != schema.end() && items->is_object()) {
+    for (size_t i = 0; i < value.size(); ++i) {
+      validateListsNode(value[i], *items, path + "[" + std::to_string(i) + "]", errs);
+    }
+  }
+}
+
+FieldErrors listSetAndMapErrors(const json& object, const json& schema) {
+  FieldErrors errs;
+  if (object.is_object()) {
+    validateListsObject(object, schema, "", errs);
+  }
+  return errs;
+}
+
 // The error types that keep CEL rules from running (apiextensions' hasBlockingErr).
 bool blocking(const FieldErrors& errs) {
   for (const auto& e : errs) {
@@ -488,6 +596,12 @@ FieldErrors StructuralSchema::validate(const nlohmann::json& object,
       if (auto p = props->find(it.key()); p != props->end()) {
         validateNode(it.value(), *p, it.key(), errs);
       }
+    }
+  }
+  // On update only when the old object had no such duplicates (apiextensions ratchets these).
+  if (oldObject == nullptr || listSetAndMapErrors(*oldObject, schema_).empty()) {
+    for (auto& e : listSetAndMapErrors(object, schema_)) {
+      errs.push_back(std::move(e));
     }
   }
   if (rules_ && !rules_->empty()) {

@@ -163,6 +163,22 @@ TEST_CASE("DatabaseToken: a spec that slipped past the schema is InvalidSpec, na
       {"revoked must be a boolean",
        {{"permissions", json::array()}, {"revoked", "yes"}},
        "spec.revoked"},
+      {"a permission listed twice is invalid, at its second appearance",
+       {{"permissions",
+         {{{"action", "read"}, {"database", "d"}},
+          {{"action", "write"}, {"database", "d"}},
+          {{"action", "read"}, {"database", "d"}}}}},
+       "spec.permissions[2]: Duplicate value: read on \"d\" is already spec.permissions[0]"},
+      {"two \"*\" permissions with the same action are invalid",
+       {{"permissions",
+         {{{"action", "write"}, {"database", "*"}}, {{"action", "write"}, {"database", "*"}}}}},
+       "spec.permissions[1]: Duplicate value"},
+      {"one database for both actions, or one action on two databases, is valid",
+       {{"permissions",
+         {{{"action", "read"}, {"database", "d"}},
+          {{"action", "write"}, {"database", "d"}},
+          {{"action", "read"}, {"database", "*"}}}}},
+       nullptr},
   };
   for (const auto& row : rows) {
     INFO(row.sentence);

@@ -282,6 +282,60 @@ TEST_CASE("CEL: equality is heterogeneous, numeric across int, uint and double, 
   }
 }
 
+TEST_CASE("CEL: with its schema, a list-type map or set equals a reordering of itself") {
+  // As apiextensions' unstructuredMapList and unstructuredSetList: order is not part of the
+  // value; an atomic list (the default) still compares element by element.
+  const json schema = json::parse(R"({"type": "object", "properties": {
+    "map": {"type": "array", "x-kubernetes-list-type": "map",
+            "x-kubernetes-list-map-keys": ["action", "database"],
+            "items": {"type": "object", "properties": {
+              "action": {"type": "string"}, "database": {"type": "string"},
+              "tags": {"type": "array", "x-kubernetes-list-type": "set",
+                       "items": {"type": "string"}}}}},
+    "set": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+    "atomic": {"type": "array", "items": {"type": "string"}}}})");
+  const json self = json::parse(R"({
+    "map": [{"action": "read", "database": "a", "tags": ["x", "y"]},
+            {"action": "write", "database": "a"}],
+    "set": ["x", "y"], "atomic": ["x", "y"]})");
+  auto run = [&](const json& old, const char* rule = "self.map == oldSelf.map") {
+    auto program = CelProgram::compile(rule);
+    REQUIRE(program.ok());
+    auto result = program->evaluate(self, &old, &schema);
+    REQUIRE(result.ok());
+    return *result;
+  };
+  SECTION("a map list with its elements in another order is equal") {
+    CHECK(run(json::parse(R"({"map": [{"action": "write", "database": "a"},
+        {"action": "read", "database": "a", "tags": ["y", "x"]}]})")));
+  }
+  SECTION("a map list whose element under one key changed is not equal") {
+    CHECK_FALSE(run(json::parse(R"({"map": [{"action": "write", "database": "a"},
+        {"action": "read", "database": "a", "tags": ["x"]}]})")));
+  }
+  SECTION("a map list with another key is not equal") {
+    CHECK_FALSE(run(json::parse(R"({"map": [{"action": "write", "database": "a"},
+        {"action": "read", "database": "b", "tags": ["x", "y"]}]})")));
+  }
+  SECTION("a map list of another length is not equal") {
+    CHECK_FALSE(run(json::parse(R"({"map": [{"action": "write", "database": "a"}]})")));
+    CHECK(run(json::parse(R"({"map": []})"), "self.map != oldSelf.map"));
+  }
+  SECTION("a set list in another order is equal, with other elements it is not") {
+    CHECK(run(json::parse(R"({"set": ["y", "x"]})"), "self.set == oldSelf.set"));
+    CHECK_FALSE(run(json::parse(R"({"set": ["y", "z"]})"), "self.set == oldSelf.set"));
+  }
+  SECTION("an atomic list in another order is not equal") {
+    CHECK_FALSE(run(json::parse(R"({"atomic": ["y", "x"]})"), "self.atomic == oldSelf.atomic"));
+  }
+  SECTION("without a schema, every list is atomic") {
+    auto program = CelProgram::compile("self.set == oldSelf.set");
+    REQUIRE(program.ok());
+    json old = json::parse(R"({"set": ["y", "x"]})");
+    CHECK_FALSE(*program->evaluate(self, &old));
+  }
+}
+
 TEST_CASE("CEL: ordering works on numbers across types, strings and bools, and nothing else") {
   struct Row {
     const char* sentence;
