@@ -17,10 +17,35 @@ bool isDns1123Subdomain(const std::string& s) {
   return !s.empty() && s.size() <= 253 && std::regex_match(s, kRe);
 }
 
-// Checks the spec as the CRD schema would; returns the first problem.
+// Checks the spec as the CRD schema would; returns the first problem. Fields read before it are
+// set.
 std::optional<std::string> parseSpec(const json& j, Spec& spec) {
   if (!j.is_object()) {
     return "spec: Required value: a DatabaseToken needs a spec";
+  }
+  // First what a revocation needs (revoked, the Secret to delete, the deletion policy): a spec
+  // invalid further on must never keep a token from being revoked.
+  if (auto r = j.find("revoked"); r != j.end() && !r->is_null()) {
+    if (!r->is_boolean()) {
+      return "spec.revoked: must be true or false";
+    }
+    spec.revoked = r->get<bool>();
+  }
+  if (auto s = j.find("secretName"); s != j.end() && !s->is_null()) {
+    if (!s->is_string() || !isDns1123Subdomain(s->get<std::string>())) {
+      return "spec.secretName: must be a DNS-1123 name (lower case letters, digits, '-', '.')";
+    }
+    spec.secretName = s->get<std::string>();
+  }
+  if (auto p = j.find("deletionPolicy"); p != j.end() && !p->is_null()) {
+    std::string policy = p->is_string() ? p->get<std::string>() : "";
+    if (policy == "Revoke") {
+      spec.deletionPolicy = DeletionPolicy::kRevoke;
+    } else if (policy == "Retain") {
+      spec.deletionPolicy = DeletionPolicy::kRetain;
+    } else {
+      return "spec.deletionPolicy: Unsupported value \"" + policy + "\": must be Revoke or Retain";
+    }
   }
   if (auto d = j.find("description"); d != j.end() && !d->is_null()) {
     if (!d->is_string()) {
@@ -58,28 +83,6 @@ std::optional<std::string> parseSpec(const json& j, Spec& spec) {
       }
     }
     spec.permissions.push_back({action, db});
-  }
-  if (auto r = j.find("revoked"); r != j.end() && !r->is_null()) {
-    if (!r->is_boolean()) {
-      return "spec.revoked: must be true or false";
-    }
-    spec.revoked = r->get<bool>();
-  }
-  if (auto s = j.find("secretName"); s != j.end() && !s->is_null()) {
-    if (!s->is_string() || !isDns1123Subdomain(s->get<std::string>())) {
-      return "spec.secretName: must be a DNS-1123 name (lower case letters, digits, '-', '.')";
-    }
-    spec.secretName = s->get<std::string>();
-  }
-  if (auto p = j.find("deletionPolicy"); p != j.end() && !p->is_null()) {
-    std::string policy = p->is_string() ? p->get<std::string>() : "";
-    if (policy == "Revoke") {
-      spec.deletionPolicy = DeletionPolicy::kRevoke;
-    } else if (policy == "Retain") {
-      spec.deletionPolicy = DeletionPolicy::kRetain;
-    } else {
-      return "spec.deletionPolicy: Unsupported value \"" + policy + "\": must be Revoke or Retain";
-    }
   }
   if (auto e = j.find("expiresAt"); e != j.end() && !e->is_null()) {
     auto t = e->is_string() ? common::parseRfc3339(e->get<std::string>()) : std::nullopt;

@@ -70,7 +70,8 @@ struct DatabaseToken {
   Spec spec;
   TokenStatus status;
   // Set when the spec cannot be honoured ("spec.permissions[0].action: ..."); spec is then
-  // only partly filled.
+  // only partly filled, but revoked, secretName and deletionPolicy are read first, so a
+  // revocation is honoured whatever else is wrong.
   std::optional<std::string> invalidSpec;
 
   bool hasFinalizer() const;

@@ -176,8 +176,9 @@ Result<Action> TokenReconciler::reconcile(const kube::ObjectKey& key) {
   if (c.t.deleting) {
     return finalize(c);
   }
-  if (c.t.invalidSpec) {
-    // Refused by the schema on any current CRD; reported, never sent to InfluxDB.
+  if (c.t.invalidSpec && !c.t.spec.revoked) {
+    // Refused by the schema on any current CRD; reported, never sent to InfluxDB. A revocation
+    // is honoured all the same: nothing may keep a token alive that was asked to go.
     return invalidSpec(c, *c.t.invalidSpec);
   }
   if (!c.t.hasFinalizer() || c.t.instance.empty()) {

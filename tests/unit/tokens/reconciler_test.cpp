@@ -799,6 +799,24 @@ TEST_CASE("TokenReconciler: Kubernetes errors and invalid input") {
              CHECK(findCondition(parseConditions(status(w)["conditions"]), kConditionReady)
                        ->message.find("spec.permissions[0].action") != std::string::npos);
            }},
+      {.sentence = "a revocation is never blocked by an invalid spec: revoked set on a resource "
+                   "whose permissions repeat (stored under an older CRD) revokes its token",
+       .given =
+           [](World& w) {
+             w.useCrdWithoutValidation();
+             w.issued();
+             w.editSpec({{"revoked", true},
+                         {"permissions",
+                          {{{"action", "read"}, {"database", "d"}},
+                           {{"action", "read"}, {"database", "d"}}}}});
+             w.sync();
+           },
+       .timeline = {"api DELETE tokens/#1", "k8s DELETE secrets/writer", kStatusPatch},
+       .phase = "Revoked",
+       .tokenId = "#1",
+       .conditions = "Ready=False Revoked, Synced=True Synced, Revoked=True Revoked",
+       .events = {"Revoked"},
+       .also = [](World& w) { CHECK(revoked(w, 1)); }},
       {.sentence = "a spec without permissions is InvalidSpec too",
        .given =
            [](World& w) {
