@@ -304,7 +304,12 @@ void ApiServer::establishCrds(bool force) {
     registerCrd(crd);
     for (const auto& t : customByCrd_[it->first]) {
       store_.resetWindow(t->storageKey);
-      storageReadyAt_[t->storageKey] = force ? now : now + options_.crdStorageInitDelay;
+      // The storage's readiness was set when the CRD was created (establishment time plus the
+      // init delay). Establishing late — a busy machine — must not start it over: a resource
+      // that already answered would go back to 429 "storage is (re)initializing".
+      if (force) {
+        storageReadyAt_.erase(t->storageKey);
+      }
     }
     it = crdsToEstablish_.erase(it);
   }

@@ -149,3 +149,23 @@ TEST_CASE("API double: a cluster-scoped CRD is served without namespaces") {
   CHECK(d.get("/apis/example.com/v1/widgets/g").status == 200);
   CHECK(d.get(kWidgets).status == 404);
 }
+
+TEST_CASE(
+    "API double: a CRD established late never sends a resource that already serves back "
+    "to 429") {
+  auto clock = std::make_shared<dbtoken::common::FakeClock>();
+  dbtoken::kubedouble::ApiServerOptions o = Double::quiet();
+  o.crdEstablishDelay = std::chrono::milliseconds(20);
+  o.crdStorageInitDelay = std::chrono::milliseconds(20);
+  Double d(o, clock);
+  json schema = {{"type", "object"}, {"x-kubernetes-preserve-unknown-fields", true}};
+  REQUIRE(
+      d.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", widgetCrd(schema)).status ==
+      201);
+  CHECK(d.get(kWidgets).status == 429);  // storage initialising, as a real server says
+  clock->advance(std::chrono::milliseconds(50));
+  CHECK(d.get(kWidgets).status == 200);  // serving, although not Established yet
+  clock->advance(std::chrono::milliseconds(50));
+  d.api().runControllersOnce();  // the establishing controller comes late (a busy machine)
+  CHECK(d.get(kWidgets).status == 200);
+}
