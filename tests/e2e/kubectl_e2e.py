@@ -265,13 +265,15 @@ def run_block(k, f, name, commands, cwd, tools=()):
     path = [os.path.dirname(os.path.abspath(t)) for t in (k.binary,) + tuple(tools)]
     env = dict(k.env, PATH=os.pathsep.join(path + [k.env.get("PATH", "")]))
     ok = True
+    outputs = []
     for command in commands:
         r = subprocess.run(["bash", "-eo", "pipefail", "-c", command], cwd=cwd, env=env,
                            capture_output=True, text=True, timeout=120)
         ok = f.check(r.returncode == 0,
                      f"README {name} install: `{command}` exited {r.returncode}: "
                      f"{r.stdout}{r.stderr}") and ok
-    return ok
+        outputs.append(r.stdout)
+    return ok, outputs
 
 
 def install_site(workdir):
@@ -292,7 +294,7 @@ def readme_kustomize_install(k, f, workdir):
     commands = readme_install.commands("kustomize", os.path.join(REPO, "README.md"))
     f.check(any(c.startswith("kubectl apply -k manifests") for c in commands),
             f"README's kustomize block applies manifests/: {commands}")
-    ok = run_block(k, f, "kustomize", commands, site)
+    ok, _ = run_block(k, f, "kustomize", commands, site)
     ns = "influxdb-token-operator"
     r = k.run("get", "-k", os.path.join(site, "manifests"), "-o", "name")
     names = set(r.stdout.split())
@@ -332,13 +334,16 @@ def readme_helm_install(k, f, workdir, helm):
     commands = readme_install.commands("helm", os.path.join(REPO, "README.md"))
     f.check(any(c.startswith("helm install ") for c in commands),
             f"README's helm block installs the chart: {commands}")
-    ok = run_block(k, f, "helm", commands, site, tools=(helm,))
+    ok, outputs = run_block(k, f, "helm", commands, site, tools=(helm,))
+    full = "token-operator-influxdb-token-operator"
+    lease = f"kubectl -n influxdb-token-operator get lease {full}"
+    f.check(lease in open(os.path.join(REPO, "README.md")).read() and lease in "".join(outputs),
+            f"the chart's NOTES and the README's troubleshooting name the same Lease: {outputs}")
     ns = "influxdb-token-operator"
     r = k.run("-n", ns, "get", "deploy,sa,svc,role,rolebinding,secret", "-o", "name")
     names = set(r.stdout.split())
     r = k.run("get", "crd,clusterrole,clusterrolebinding", "-o", "name")
     names |= set(r.stdout.split())
-    full = "token-operator-influxdb-token-operator"
     for want in ("customresourcedefinition.apiextensions.k8s.io/databasetokens.tokens.influxdb.dev",
                  f"deployment.apps/{full}", f"serviceaccount/{full}", f"service/{full}-metrics",
                  f"clusterrole.rbac.authorization.k8s.io/{full}",
