@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End to end: the machine's real kubectl drives the Kubernetes API double.
 
-Two parts, both against a kube-apiserver-double started here on 127.0.0.1 (HTTPS, its own CA
+Three parts, each against a kube-apiserver-double started here on 127.0.0.1 (HTTPS, its own CA
 and kubeconfig) and stopped at the end:
 
 1. Scenarios: apply a CRD and a resource (twice: idempotent), get, get -o yaml, get -w,
@@ -9,7 +9,12 @@ and kubeconfig) and stopped at the end:
    get --raw on discovery; a finalizer blocks deletion until removed; deleting an owner
    removes its owned Secret; a stale update is refused with a conflict; an invalid object is
    refused naming the field.
-2. Transcripts: every 90-kubectl-*.json recording (kubectl v1.32.4 against a real
+2. The README's install: the commands of its kustomize install block, read from README.md at
+   test time and run as written (from a copy of crds/ and manifests/, with a management-token
+   file) against a fresh double; each must exit 0, every object of the kustomization must
+   exist afterwards, and applying again must change nothing. The Helm block likewise, with
+   the real helm (scripts/install-helm.sh) on PATH.
+3. Transcripts: every 90-kubectl-*.json recording (kubectl v1.32.4 against a real
    kube-apiserver, run with -v=8 and a fresh discovery cache) is run again against the double;
    the requests kubectl makes (method, path, Accept, Content-Type, status), its stdout and
    stderr and its exit code must match after the recordings' normalisation.
@@ -34,6 +39,9 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "tests", "deploy"))
+import readme_install  # noqa: E402  (the README's install blocks, shared with check_deploy.sh)
 
 
 class Failures:
@@ -300,6 +308,105 @@ HEADER = re.compile(r"\]\s+(Accept|Content-Type): (.*)$")
 STATUS = re.compile(r"\] Response Status: (\d+)")
 
 
+def run_block(k, f, name, commands, cwd, tools=()):
+    """Runs each README command with bash in cwd (kubectl, and helm if given, on PATH)."""
+    path = [os.path.dirname(os.path.abspath(t)) for t in (k.binary,) + tuple(tools)]
+    env = dict(k.env, PATH=os.pathsep.join(path + [k.env.get("PATH", "")]))
+    ok = True
+    outputs = []
+    for command in commands:
+        r = subprocess.run(["bash", "-eo", "pipefail", "-c", command], cwd=cwd, env=env,
+                           capture_output=True, text=True, timeout=120)
+        ok = f.check(r.returncode == 0,
+                     f"README {name} install: `{command}` exited {r.returncode}: "
+                     f"{r.stdout}{r.stderr}") and ok
+        outputs.append(r.stdout)
+    return ok, outputs
+
+
+def install_site(workdir):
+    """Where a user runs the README's install: a copy of the repository's crds/, manifests/ and
+    charts/, and the management-token file the README's Secret line reads."""
+    site = os.path.join(workdir, "install")
+    os.makedirs(site)
+    for d in ("crds", "manifests", "charts"):
+        shutil.copytree(os.path.join(REPO, d), os.path.join(site, d))
+    with open(os.path.join(site, "management-token"), "w") as out:
+        out.write("management-token-for-the-e2e\n")
+    return site
+
+
+def readme_kustomize_install(k, f, workdir):
+    """The README's kustomize install lines, as written, against this (fresh) double."""
+    site = install_site(workdir)
+    commands = readme_install.commands("kustomize", os.path.join(REPO, "README.md"))
+    f.check(any(c.startswith("kubectl apply -k manifests") for c in commands),
+            f"README's kustomize block applies manifests/: {commands}")
+    ok, _ = run_block(k, f, "kustomize", commands, site)
+    ns = "influxdb-token-operator"
+    r = k.run("get", "-k", os.path.join(site, "manifests"), "-o", "name")
+    names = set(r.stdout.split())
+    f.check(r.returncode == 0 and len(names) >= 10,
+            f"every object of manifests/ exists after the README's install: {r.stdout}{r.stderr}")
+    for want in ("customresourcedefinition.apiextensions.k8s.io/databasetokens.tokens.influxdb.dev",
+                 "namespace/influxdb-token-operator", "deployment.apps/influxdb-token-operator",
+                 "serviceaccount/influxdb-token-operator",
+                 "clusterrole.rbac.authorization.k8s.io/influxdb-token-operator",
+                 "clusterrolebinding.rbac.authorization.k8s.io/influxdb-token-operator",
+                 "role.rbac.authorization.k8s.io/influxdb-token-operator-leader-election",
+                 "rolebinding.rbac.authorization.k8s.io/influxdb-token-operator-leader-election",
+                 "configmap/influxdb-token-operator", "service/influxdb-token-operator-metrics"):
+        f.check(want in names, f"README's kustomize install created {want}: {sorted(names)}")
+    r = k.run("-n", ns, "get", "secret", "influxdb-management-token", "-o",
+              "jsonpath={.data.token}")
+    f.check(r.returncode == 0 and r.stdout.strip(), f"the management token Secret: {r.stderr}")
+    r = k.run("wait", "--for=condition=Established",
+              "crd/databasetokens.tokens.influxdb.dev", "--timeout=10s")
+    f.check(r.returncode == 0, f"the installed CRD is Established: {r.stderr}")
+    r = k.run("-n", ns, "get", "deploy", "influxdb-token-operator", "-o",
+              "jsonpath={.spec.template.spec.serviceAccountName} {.spec.replicas}")
+    f.check(r.stdout.strip() == "influxdb-token-operator 2",
+            f"the Deployment as applied: {r.stdout}{r.stderr}")
+    # Applying again (an upgrade, a GitOps resync) succeeds and changes nothing.
+    again = [c for c in commands if c.startswith("kubectl apply")]
+    run_block(k, f, "kustomize (again)", again, site)
+    r = k.run("apply", "-k", os.path.join(site, "manifests"))
+    f.check(r.returncode == 0 and "configured" not in r.stdout and "created" not in r.stdout,
+            f"a third apply -k changes nothing: {r.stdout}{r.stderr}")
+    print(("ok   " if ok else "FAIL ") + "README kustomize install", flush=True)
+
+
+def readme_helm_install(k, f, workdir, helm):
+    """The README's Helm block, as written, with the real helm (3.17) against this double."""
+    site = install_site(workdir)
+    commands = readme_install.commands("helm", os.path.join(REPO, "README.md"))
+    f.check(any(c.startswith("helm install ") for c in commands),
+            f"README's helm block installs the chart: {commands}")
+    ok, outputs = run_block(k, f, "helm", commands, site, tools=(helm,))
+    full = "token-operator-influxdb-token-operator"
+    lease = f"kubectl -n influxdb-token-operator get lease {full}"
+    f.check(lease in open(os.path.join(REPO, "README.md")).read() and lease in "".join(outputs),
+            f"the chart's NOTES and the README's troubleshooting name the same Lease: {outputs}")
+    ns = "influxdb-token-operator"
+    r = k.run("-n", ns, "get", "deploy,sa,svc,role,rolebinding,secret", "-o", "name")
+    names = set(r.stdout.split())
+    r = k.run("get", "crd,clusterrole,clusterrolebinding", "-o", "name")
+    names |= set(r.stdout.split())
+    for want in ("customresourcedefinition.apiextensions.k8s.io/databasetokens.tokens.influxdb.dev",
+                 f"deployment.apps/{full}", f"serviceaccount/{full}", f"service/{full}-metrics",
+                 f"clusterrole.rbac.authorization.k8s.io/{full}",
+                 f"clusterrolebinding.rbac.authorization.k8s.io/{full}",
+                 f"role.rbac.authorization.k8s.io/{full}-leader-election",
+                 f"rolebinding.rbac.authorization.k8s.io/{full}-leader-election",
+                 "secret/influxdb-management-token", "secret/sh.helm.release.v1.token-operator.v1"):
+        f.check(want in names, f"README's helm install created {want}: {sorted(names)}")
+    r = k.run("-n", ns, "get", "deploy", full, "-o",
+              "jsonpath={.spec.template.spec.containers[0].args}")
+    f.check(f"--leader-election-id={full}" in r.stdout and "--instance=token-operator" in r.stdout,
+            f"the Lease the README names and the release's instance: {r.stdout}{r.stderr}")
+    print(("ok   " if ok else "FAIL ") + "README helm install", flush=True)
+
+
 def parse_log(stderr):
     """kubectl -v=8 log -> [{method, path, accept, contentType, status}]."""
     requests = []
@@ -475,6 +582,7 @@ def main():
     p.add_argument("--double", required=True)
     p.add_argument("--fixtures", default=os.path.join(HERE, "..", "fixtures", "kube-apiserver-v1.32"))
     p.add_argument("--kubectl", default=shutil.which("kubectl"))
+    p.add_argument("--helm", help="helm binary (default: scripts/install-helm.sh)")
     a = p.parse_args()
     if not a.kubectl:
         print("FAIL kubectl is not on PATH: the end-to-end test needs the real client")
@@ -489,6 +597,22 @@ def main():
         project_crd(k, f, os.path.join(HERE, "..", "..", "crds", "databasetoken.yaml"))
     finally:
         double.stop()
+    for part in ("kustomize", "helm"):
+        fresh = os.path.join(workdir, part)
+        os.makedirs(fresh)
+        install_double = Double(a.double, fresh)
+        try:
+            k = Kubectl(a.kubectl, install_double, fresh)
+            if part == "kustomize":
+                readme_kustomize_install(k, f, fresh)
+            else:
+                helm = a.helm or subprocess.run(
+                    [os.path.join(REPO, "scripts", "install-helm.sh")], capture_output=True,
+                    text=True).stdout.strip()
+                if f.check(bool(helm), "helm is available (scripts/install-helm.sh)"):
+                    readme_helm_install(k, f, fresh, helm)
+        finally:
+            install_double.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     if f.items:
         print(f"{len(f.items)} failure(s)")

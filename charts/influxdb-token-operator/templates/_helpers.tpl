@@ -2,11 +2,31 @@
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* The name of every object: fullnameOverride, else "<release>-<name>" (just the release's
+name when it already contains the chart's name). */}}
 {{- define "ito.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := include "ito.name" . -}}
+{{- if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The install's identity in the ownership marker (--instance): two installs never fight
+over one InfluxDB's tokens. */}}
+{{- define "ito.instance" -}}
+{{- .Values.instance | default .Release.Name -}}
+{{- end -}}
+
+{{/* Combinations of values that render but could not run correctly. */}}
+{{- define "ito.validate" -}}
+{{- if and (not .Values.leaderElection.enabled) (gt (int .Values.replicaCount) 1) -}}
+{{- fail (printf "leaderElection.enabled=false with replicaCount=%d: every replica would reconcile the same resources and issue duplicate tokens; set leaderElection.enabled=true or replicaCount=1" (int .Values.replicaCount)) -}}
 {{- end -}}
 {{- end -}}
 

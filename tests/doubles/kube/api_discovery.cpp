@@ -17,8 +17,9 @@ namespace {
 
 // Built-in groups in the order a real apiserver lists them, then CRD groups.
 const std::vector<std::string>& builtinGroupOrder() {
-  static const std::vector<std::string> kOrder = {"events.k8s.io", "apiextensions.k8s.io",
-                                                  "coordination.k8s.io"};
+  static const std::vector<std::string> kOrder = {"apps", "events.k8s.io",
+                                                  "rbac.authorization.k8s.io",
+                                                  "apiextensions.k8s.io", "coordination.k8s.io"};
   return kOrder;
 }
 
@@ -145,6 +146,19 @@ ojson aggregatedEntry(const ResourceType& t) {
   if (t.kind == "Namespace") {
     subs.push_back({{"subresource", "finalize"}, {"responseKind", kind}, {"verbs", {"update"}}});
   }
+  // Listed as a real apiserver lists them; the double does not serve these two.
+  if (t.kind == "Deployment") {
+    subs.push_back(
+        {{"subresource", "scale"},
+         {"responseKind", {{"group", "autoscaling"}, {"version", "v1"}, {"kind", "Scale"}}},
+         {"verbs", {"get", "patch", "update"}}});
+  }
+  if (t.kind == "Service") {
+    subs.push_back(
+        {{"subresource", "proxy"},
+         {"responseKind", {{"group", ""}, {"version", ""}, {"kind", "ServiceProxyOptions"}}},
+         {"verbs", {"create", "delete", "get", "patch", "update"}}});
+  }
   if (t.statusSubresource) {
     subs.push_back(
         {{"subresource", "status"}, {"responseKind", kind}, {"verbs", {"get", "patch", "update"}}});
@@ -202,6 +216,21 @@ ojson ApiServer::groupVersionResources(const std::string& group, const std::stri
     out.push_back(resourceEntry(*t));
     if (t->kind == "Namespace") {
       out.push_back(subresourceEntry(*t, "finalize", {"update"}));
+    }
+    if (t->kind == "Deployment") {
+      ojson scale = subresourceEntry(*t, "scale", {"get", "patch", "update"});
+      scale.erase("kind");
+      scale.erase("verbs");
+      scale["group"] = "autoscaling";
+      scale["version"] = "v1";
+      scale["kind"] = "Scale";
+      scale["verbs"] = {"get", "patch", "update"};
+      out.push_back(scale);
+    }
+    if (t->kind == "Service") {
+      ojson proxy = subresourceEntry(*t, "proxy", {"create", "delete", "get", "patch", "update"});
+      proxy["kind"] = "ServiceProxyOptions";
+      out.push_back(proxy);
     }
     if (t->statusSubresource) {
       out.push_back(subresourceEntry(*t, "status", {"get", "patch", "update"}));

@@ -2,6 +2,7 @@
 
 #include "common/time_format.h"
 #include "kube/base64.h"
+#include "kube/builtin_kind_support.h"
 #include "kube/names.h"
 
 namespace dbtoken::kubedouble {
@@ -741,8 +742,13 @@ json eventsV1ToEvent(const json& ev) {
 }
 
 std::vector<ResourceTypePtr> builtinResourceTypes() {
-  return {namespaceType(),  secretType(),    configMapType(), serviceAccountType(),
-          eventType(false), eventType(true), leaseType(),     crdType()};
+  std::vector<ResourceTypePtr> types = {namespaceType(),      secretType(),     configMapType(),
+                                        serviceAccountType(), eventType(false), eventType(true),
+                                        leaseType(),          crdType()};
+  for (auto& more : {rbacResourceTypes(), appResourceTypes()}) {
+    types.insert(types.end(), more.begin(), more.end());
+  }
+  return types;
 }
 
 }  // namespace dbtoken::kubedouble
