@@ -441,8 +441,9 @@ Result<Config> parseConfig(const std::vector<std::string>& args, const Environme
     return bad("probe-addr", "must differ from --metrics-addr");
   }
   if (c.leaderElectionId.empty()) {
-    c.leaderElectionId = c.instance == "default" ? "influxdb-token-operator"
-                                                 : "influxdb-token-operator-" + c.instance;
+    c.leaderElectionId = c.instance == "default"
+                             ? std::string(kDefaultLeaseName)
+                             : std::string(kDefaultLeaseName) + "-" + c.instance;
   }
   return c;
 }

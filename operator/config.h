@@ -21,6 +21,9 @@ struct ListenAddress {
   bool enabled = true;  // "0" turns the endpoint off
 };
 
+// The Lease of the default install; another --instance gets "<this>-<instance>".
+inline constexpr const char* kDefaultLeaseName = "influxdb-token-operator";
+
 struct Config {
   // Kubernetes
   std::string kubeconfig;

@@ -67,6 +67,11 @@ for f in default nameo fullo; do
     "id=\$(args $work/$f.yaml | sed -n 's/^--leader-election-id=//p'); [ -n \"\$id\" ] && grep -q \"resourceNames: \[\\\"\$id\\\"\]\" $work/$f.yaml"
 done
 
+# A URL with YAML's special characters stays one argument, as written.
+render url-chars --set 'management.url=https://influx.example.com/api/v0?x=1#frag'
+check "a management URL with '#' and '?' renders as one quoted argument" \
+  "args $work/url-chars.yaml | grep -qxF -- '--management-url=https://influx.example.com/api/v0?x=1#frag'"
+
 # The install's identity: the release name unless set.
 check "--instance defaults to the release name" "args $work/default.yaml | grep -qx -- '--instance=t'"
 render instance --set instance=blue
@@ -130,7 +135,7 @@ check "kustomize includes the CRD" "grep -q 'name: databasetokens.tokens.influxd
 check "crds/ holds only the CRD (kubectl apply -f crds/ reads every *.yaml, *.yml, *.json)" \
   "[ \"\$(ls crds | grep -E '\.(ya?ml|json)$')\" = databasetoken.yaml ]"
 # The kustomize Deployment leaves --leader-election-id at the operator's default.
-lease_default=$(sed -n 's/.*leaderElectionId = "\(.*\)";.*/\1/p' operator/config.h)
+lease_default=$(sed -n 's/.*kDefaultLeaseName = "\(.*\)";.*/\1/p' operator/config.h)
 check "kustomize: the Lease the operator uses ($lease_default) is the one its Role grants and README names" \
   "[ -n '$lease_default' ] && ! grep -q -- '--leader-election-id' manifests/deployment.yaml && grep -A2 'resourceNames:' $work/kustomize.yaml | grep -qx ' *- $lease_default' && grep -q 'kubectl -n influxdb-token-operator get lease $lease_default\`' README.md"
 
