@@ -114,7 +114,8 @@ void Controller::start() {
 bool Controller::shutdown(std::chrono::milliseconds grace) {
   queue_.shutDown();
   std::unique_lock lk(mu_);
-  bool drained = idle_.wait_for(lk, grace, [this] { return active_.load() == 0; });
+  bool drained =
+      clock_.waitUntil(idle_, lk, clock_.now() + grace, [this] { return active_.load() == 0; });
   if (!drained) {
     log_.warn("reconciles still running at the end of the shutdown grace period",
               {{"active", active_.load()}});

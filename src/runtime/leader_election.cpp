@@ -191,9 +191,15 @@ bool LeaderElector::release() {
 
 bool LeaderElector::waitFor(std::stop_token& stop, std::chrono::milliseconds d) {
   std::mutex m;
-  std::condition_variable_any cv;
+  std::condition_variable cv;
+  // Declared before lk: destroyed after it, so a callback blocked on m can finish first.
+  std::stop_callback wake(stop, [&] {
+    std::lock_guard g(m);
+    cv.notify_all();
+  });
   std::unique_lock lk(m);
-  return cv.wait_for(lk, stop, d, [] { return false; }) || stop.stop_requested();
+  // On the injected clock, so a FakeClock's advance() ends the wait.
+  return clock_.waitUntil(cv, lk, clock_.now() + d, [&] { return stop.stop_requested(); });
 }
 
 LeaderElector::Outcome LeaderElector::run(std::stop_token stop, Callbacks callbacks) {

@@ -186,12 +186,11 @@ std::optional<kube::ObjectKey> WorkQueue::get() {
     if (auto key = takeLocked(now)) {
       return key;
     }
-    auto wait = kMaxIdleWait;
+    auto wakeAt = now + kMaxIdleWait;
     if (!timers_.empty()) {
-      wait = std::min(wait,
-                      std::chrono::ceil<std::chrono::milliseconds>(timers_.begin()->first - now));
+      wakeAt = std::min(wakeAt, timers_.begin()->first);
     }
-    cv_.wait_for(lk, wait);
+    clock_.waitUntil(cv_, lk, wakeAt);  // on the injected clock, so a FakeClock can end it
   }
 }
 

@@ -2,8 +2,8 @@
 // queued at most once (adding it again before it is taken changes nothing); a key being
 // processed is never handed to a second worker — re-added meanwhile, it is queued again when
 // done() is called; delayed adds (addAfter) wait in a timer set that keeps the earliest time per
-// key; addRateLimited asks the rate limiter how long. Thread-safe. Time comes from a Clock: with
-// a FakeClock, tests call tryGet() after advancing it instead of blocking in get().
+// key; addRateLimited asks the rate limiter how long. Thread-safe. Time comes from a Clock, and
+// get() waits on it: with a FakeClock, a blocked get() wakes when the test advances the clock.
 // Exposes the workqueue_* metrics with a name label.
 #pragma once
 

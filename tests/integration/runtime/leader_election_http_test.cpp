@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "integration/runtime/live_kube.h"
 #include "runtime/leader_election.h"
@@ -36,6 +39,11 @@ class Replica {
     thread_ = std::thread([this] {
       LeaderElector::Callbacks cb;
       cb.onStartedLeading = [this] { ledAt_ = std::chrono::steady_clock::now(); };
+      // run() reports a holder other than us only after an attempt that was refused.
+      cb.onNewLeader = [this](const std::string& holder) {
+        std::lock_guard lk(mu_);
+        holders_.push_back(holder);
+      };
       outcome_ = elector_->run(stop_.get_token(), cb);
     });
   }
@@ -49,6 +57,10 @@ class Replica {
     }
   }
   bool leading() const { return elector_->isLeader(); }
+  bool sawLeader(const std::string& holder) const {
+    std::lock_guard lk(mu_);
+    return std::find(holders_.begin(), holders_.end(), holder) != holders_.end();
+  }
   std::optional<std::chrono::steady_clock::time_point> ledAt() const {
     auto t = ledAt_.load();
     return t == std::chrono::steady_clock::time_point{} ? std::nullopt : std::optional(t);
@@ -58,6 +70,8 @@ class Replica {
   std::unique_ptr<kube::RestKubeApi> api_;
   std::unique_ptr<LeaderElector> elector_;
   std::stop_source stop_;
+  mutable std::mutex mu_;
+  std::vector<std::string> holders_;
   std::atomic<std::chrono::steady_clock::time_point> ledAt_{};
   LeaderElector::Outcome outcome_ = LeaderElector::Outcome::kStopped;
   std::thread thread_;
@@ -111,7 +125,8 @@ TEST_CASE("Leader election over HTTPS: a leader that releases on shutdown is rep
   auto a = std::make_unique<Replica>(kube, "replica-a", /*releaseOnStop=*/true);
   REQUIRE(eventuallyFor([&] { return a->leading(); }, milliseconds(3000)));
   auto b = std::make_unique<Replica>(kube, "replica-b", /*releaseOnStop=*/true);
-  std::this_thread::sleep_for(milliseconds(300));
+  // b has tried and was refused (not merely not started yet).
+  REQUIRE(eventuallyFor([&] { return b->sawLeader("replica-a"); }, milliseconds(3000)));
   CHECK_FALSE(b->leading());
   auto stoppedAt = std::chrono::steady_clock::now();
   a->stop();

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "http/server.h"
@@ -64,13 +66,19 @@ TEST_CASE("Server and transport: a request and its answer arrive intact") {
 TEST_CASE("Server and transport: a streamed answer is read line by line as it is written") {
   std::shared_ptr<StreamWriter> kept;
   std::mutex mu;
+  std::condition_variable published;
   auto server = startServer({}, [&](ServerRequest&) {
     ServerResponse resp;
     resp.headers.add("Content-Type", "application/json");
     resp.stream = [&](std::shared_ptr<StreamWriter> w) {
+      {
+        // Published before the first line goes out: once the client has read it, the writer
+        // is there for the test to use.
+        std::lock_guard lk(mu);
+        kept = w;
+      }
+      published.notify_all();
       w->write("{\"n\":1}\n");
-      std::lock_guard lk(mu);
-      kept = w;
     };
     return resp;
   });
@@ -85,8 +93,9 @@ TEST_CASE("Server and transport: a streamed answer is read line by line as it is
   REQUIRE(line.ok());
   CHECK(**line == "{\"n\":1}");
   {
-    std::lock_guard lk(mu);
-    REQUIRE(kept);
+    std::unique_lock lk(mu);
+    // The guard only turns a hang into a failure; the writer is published by now.
+    REQUIRE(published.wait_for(lk, std::chrono::seconds(10), [&] { return kept != nullptr; }));
     kept->write("{\"n\":2}\n{\"n\":3}\n");
   }
   CHECK(**(*stream)->readLine() == "{\"n\":2}");

@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
 
-#include <atomic>
+#include <algorithm>
+#include <condition_variable>
+#include <future>
 #include <map>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -93,7 +96,15 @@ TEST_CASE("Controller: the reconcile's Action decides what happens next") {
 
 TEST_CASE("Controller: an exception in a reconcile is an error for that key, not a dead worker") {
   ControllerFixture f;
-  f.reconciler.answer = [](const ObjectKey& key) -> common::Result<Action> {
+  std::mutex mu;
+  std::condition_variable reconciled;
+  std::vector<std::string> order;
+  f.reconciler.answer = [&](const ObjectKey& key) -> common::Result<Action> {
+    {
+      std::lock_guard lk(mu);
+      order.push_back(key.name);
+    }
+    reconciled.notify_all();
     if (key.name == "bad") {
       throw std::runtime_error("boom");
     }
@@ -101,12 +112,14 @@ TEST_CASE("Controller: an exception in a reconcile is an error for that key, not
   };
   f.controller->queue().add({"ns", "bad"});
   f.controller->queue().add({"ns", "good"});
-  f.controller->start();
-  for (int i = 0; i < 500 && f.reconciler.calls["good"] == 0; ++i) {
-    std::this_thread::sleep_for(milliseconds(2));
+  f.controller->start();  // one worker: "good" can only run if it survived "bad"
+  {
+    std::unique_lock lk(mu);
+    CHECK(reconciled.wait_for(lk, std::chrono::seconds(10), [&] { return order.size() == 2; }));
   }
   CHECK(f.controller->shutdown(std::chrono::seconds(2)));
-  CHECK(f.reconciler.calls["good"] == 1);
+  std::lock_guard lk(mu);
+  CHECK(order == std::vector<std::string>{"bad", "good"});
   CHECK_THAT(f.text(), Catch::Contains(
                            "controller_runtime_reconcile_errors_total{controller=\"dbtoken\"} 1"));
   CHECK_THAT(f.text(),
@@ -114,84 +127,156 @@ TEST_CASE("Controller: an exception in a reconcile is an error for that key, not
                              "\"success\"} 1"));
 }
 
+namespace {
+
+// A reconciler that holds every reconcile until the test opens the gate, so a test can see
+// which reconciles run at the same time.
+class GatedReconciler final : public runtime::Reconciler {
+ public:
+  common::Result<Action> reconcile(const ObjectKey& key) override {
+    std::unique_lock lk(mu_);
+    overlap_ = overlap_ || !running_.insert(key.name).second;
+    ++started_;
+    maxConcurrent_ = std::max(maxConcurrent_, static_cast<int>(running_.size()));
+    changed_.notify_all();
+    changed_.wait(lk, [&] { return open_; });
+    running_.erase(key.name);
+    ++finished_;
+    changed_.notify_all();
+    return Action::awaitChange();
+  }
+  // Waits (the guard only turns a hang into a failure) until n reconciles are running at once.
+  bool awaitRunning(size_t n) {
+    std::unique_lock lk(mu_);
+    return changed_.wait_for(lk, std::chrono::seconds(10), [&] { return running_.size() >= n; });
+  }
+  void open() {
+    {
+      std::lock_guard lk(mu_);
+      open_ = true;
+    }
+    changed_.notify_all();
+  }
+  std::set<std::string> running() {
+    std::lock_guard lk(mu_);
+    return running_;
+  }
+  int started() {
+    std::lock_guard lk(mu_);
+    return started_;
+  }
+  int finished() {
+    std::lock_guard lk(mu_);
+    return finished_;
+  }
+  int maxConcurrent() {
+    std::lock_guard lk(mu_);
+    return maxConcurrent_;
+  }
+  bool overlap() {
+    std::lock_guard lk(mu_);
+    return overlap_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::set<std::string> running_;
+  bool open_ = false;
+  bool overlap_ = false;
+  int started_ = 0;
+  int finished_ = 0;
+  int maxConcurrent_ = 0;
+};
+
+// Runs f when the scope ends: opens the gate even when a REQUIRE fails, so a broken controller
+// fails the test instead of hanging it in the join.
+template <typename F>
+class Finally {
+ public:
+  explicit Finally(F f) : f_(std::move(f)) {}
+  ~Finally() { f_(); }
+  Finally(const Finally&) = delete;
+  Finally& operator=(const Finally&) = delete;
+
+ private:
+  F f_;
+};
+
+}  // namespace
+
 TEST_CASE(
     "Controller: with N workers one key never runs twice at once, shutdown waits for "
     "reconciles in flight") {
-  std::atomic<int> concurrent{0};
-  std::atomic<int> maxConcurrent{0};
-  std::mutex mu;
-  std::set<std::string> running;
-  std::atomic<bool> overlap{false};
-  class Slow final : public runtime::Reconciler {
-   public:
-    std::function<common::Result<Action>(const ObjectKey&)> fn;
-    common::Result<Action> reconcile(const ObjectKey& key) override { return fn(key); }
-  } reconciler;
-  reconciler.fn = [&](const ObjectKey& key) -> common::Result<Action> {
-    {
-      std::lock_guard lk(mu);
-      overlap = overlap || !running.insert(key.name).second;
-    }
-    int now = ++concurrent;
-    int seen = maxConcurrent.load();
-    while (now > seen && !maxConcurrent.compare_exchange_weak(seen, now)) {
-    }
-    std::this_thread::sleep_for(milliseconds(5));
-    --concurrent;
-    {
-      std::lock_guard lk(mu);
-      running.erase(key.name);
-    }
-    return Action::awaitChange();
-  };
+  common::FakeClock clock;
+  GatedReconciler reconciler;
   runtime::Registry metrics;
   runtime::ControllerOptions o;
   o.name = "parallel";
   o.workers = 4;
   o.metrics = &metrics;
+  o.clock = &clock;
   runtime::Controller controller(reconciler, std::move(o));
-  controller.start();
-  for (int round = 0; round < 20; ++round) {
-    for (int k = 0; k < 6; ++k) {
-      controller.queue().add({"ns", "k" + std::to_string(k)});
-    }
-    std::this_thread::sleep_for(milliseconds(2));
+  std::future<bool> drained;
+  Finally unblock([&] { reconciler.open(); });
+  for (int k = 0; k < 6; ++k) {
+    controller.queue().add({"ns", "k" + std::to_string(k)});
   }
-  std::this_thread::sleep_for(milliseconds(20));
-  CHECK(controller.shutdown(std::chrono::seconds(5)));
+  controller.start();
+  // All four workers busy at once, with four different keys.
+  REQUIRE(reconciler.awaitRunning(4));
+  CHECK(controller.activeWorkers() == 4);
+  CHECK(controller.queue().len() == 2);
+  // Keys in flight added again are held back until done, not handed to the two idle keys'
+  // workers: no worker is free, and none may take a running key.
+  for (const auto& name : reconciler.running()) {
+    controller.queue().add({"ns", name});
+  }
+  CHECK(controller.queue().len() == 2);
+
+  // shutdown() waits on the controller's clock while the reconciles are held: it is blocked,
+  // not finished, until they return.
+  drained =
+      std::async(std::launch::async, [&] { return controller.shutdown(std::chrono::seconds(5)); });
+  REQUIRE(clock.awaitWaiters(1));
+  CHECK(drained.wait_for(milliseconds(0)) == std::future_status::timeout);
+  CHECK(reconciler.finished() == 0);
+  reconciler.open();
+  REQUIRE(drained.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(drained.get());
   CHECK(controller.activeWorkers() == 0);
-  CHECK_FALSE(overlap.load());
-  CHECK(maxConcurrent.load() > 1);
-  CHECK(maxConcurrent.load() <= 4);
+  CHECK(reconciler.finished() == 4);
+  CHECK(reconciler.started() == 4);  // nothing was taken after shutdown
+  CHECK_FALSE(reconciler.overlap());
+  CHECK(reconciler.maxConcurrent() == 4);
   CHECK_THAT(
       metrics.render(),
       Catch::Contains("controller_runtime_max_concurrent_reconciles{controller=\"parallel\"} 4"));
 }
 
 TEST_CASE("Controller: shutdown with a reconcile still running reports it after the grace period") {
-  std::atomic<bool> release{false};
-  class Blocking final : public runtime::Reconciler {
-   public:
-    std::atomic<bool>* release = nullptr;
-    common::Result<Action> reconcile(const ObjectKey&) override {
-      while (!release->load()) {
-        std::this_thread::sleep_for(milliseconds(1));
-      }
-      return Action::awaitChange();
-    }
-  } reconciler;
-  reconciler.release = &release;
+  common::FakeClock clock;
+  GatedReconciler reconciler;
   runtime::ControllerOptions o;
   o.name = "blocking";
+  o.clock = &clock;
   runtime::Controller controller(reconciler, std::move(o));
+  std::future<bool> first;
+  Finally unblock([&] { reconciler.open(); });
   controller.queue().add({"ns", "a"});
   controller.start();
-  while (controller.activeWorkers() == 0) {
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  CHECK_FALSE(controller.shutdown(milliseconds(30)));
-  release = true;
-  CHECK(controller.shutdown(std::chrono::seconds(2)));
+  REQUIRE(reconciler.awaitRunning(1));
+  first = std::async(std::launch::async, [&] { return controller.shutdown(milliseconds(30)); });
+  REQUIRE(clock.awaitWaiters(1));  // shutdown() is waiting out its grace period
+  clock.advance(milliseconds(29));
+  CHECK(first.wait_for(milliseconds(0)) == std::future_status::timeout);
+  clock.advance(milliseconds(1));
+  REQUIRE(first.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK_FALSE(first.get());
+  CHECK(controller.activeWorkers() == 1);
+  reconciler.open();
+  CHECK(controller.shutdown(std::chrono::seconds(2)));  // returns when the reconcile does
+  CHECK(controller.activeWorkers() == 0);
 }
 
 TEST_CASE("Controller: mapToOwner maps a dependent to its controller owner of the right kind") {

@@ -1,6 +1,12 @@
 #include <catch2/catch.hpp>
 
-#include <thread>
+#include <algorithm>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <vector>
 
 #include "common/time_format.h"
 #include "kube/api_server.h"
@@ -18,7 +24,14 @@ namespace {
 // Two replicas sharing one API double, each with its own clock (as on two machines).
 struct ElectionFixture {
   kubedouble::ApiServer server;
-  kube::RestKubeApi api{std::make_unique<testing::KubeInProcessTransport>(server), {}};
+  kube::RestKubeApi api{std::make_unique<testing::KubeInProcessTransport>(server), options()};
+
+  // No client-side rate limit: it would wait in real time.
+  static kube::RestOptions options() {
+    kube::RestOptions o;
+    o.qps = 0;
+    return o;
+  }
   common::FakeClock clockA;
   common::FakeClock clockB;
   runtime::Registry metrics;
@@ -98,29 +111,99 @@ TEST_CASE(
   CHECK_FALSE(b->tryAcquireOrRenew());
   f.advanceBoth(seconds(10));
   CHECK_FALSE(b->tryAcquireOrRenew());
+  f.advanceBoth(milliseconds(4999));
+  CHECK_FALSE(b->tryAcquireOrRenew());
+  // Refused because of the lease, not because it can never win: a full duration later it does.
+  f.advanceBoth(milliseconds(1));
+  CHECK(b->tryAcquireOrRenew());
+  CHECK(f.lease()["spec"]["holderIdentity"] == "replica-b");
 }
+
+namespace {
+
+// run() on its own thread, with what it reported so far.
+class Runner {
+ public:
+  explicit Runner(LeaderElector& elector) {
+    LeaderElector::Callbacks cb;
+    cb.onStartedLeading = [this] { set([this] { started_ = true; }); };
+    cb.onStoppedLeading = [this] { set([this] { stopped_ = true; }); };
+    cb.onNewLeader = [this](const std::string& holder) {
+      set([this, holder] { holders_.push_back(holder); });
+    };
+    outcome_ = std::async(std::launch::async, [&elector, cb, token = stop_.get_token()] {
+      return elector.run(token, cb);
+    });
+  }
+  ~Runner() {
+    stop_.request_stop();
+    if (outcome_.valid()) {
+      outcome_.wait();
+    }
+  }
+  // The guards only turn a hang into a failure.
+  bool awaitStarted() {
+    return await([this] { return started_; });
+  }
+  bool awaitHolder(const std::string& holder) {
+    return await(
+        [&] { return std::find(holders_.begin(), holders_.end(), holder) != holders_.end(); });
+  }
+  bool started() {
+    std::lock_guard lk(mu_);
+    return started_;
+  }
+  bool stopped() {
+    std::lock_guard lk(mu_);
+    return stopped_;
+  }
+  void stop() { stop_.request_stop(); }
+  std::optional<LeaderElector::Outcome> outcome() {
+    if (outcome_.wait_for(seconds(10)) != std::future_status::ready) {
+      return std::nullopt;
+    }
+    return outcome_.get();
+  }
+
+ private:
+  template <typename F>
+  void set(F f) {
+    {
+      std::lock_guard lk(mu_);
+      f();
+    }
+    changed_.notify_all();
+  }
+  template <typename P>
+  bool await(P p) {
+    std::unique_lock lk(mu_);
+    return changed_.wait_for(lk, seconds(10), p);
+  }
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool started_ = false;
+  bool stopped_ = false;
+  std::vector<std::string> holders_;
+  std::stop_source stop_;
+  std::future<LeaderElector::Outcome> outcome_;
+};
+
+}  // namespace
 
 TEST_CASE("LeaderElection: release clears the holder so the next replica takes over at once") {
   ElectionFixture f;
   auto a = f.elector("replica-a", f.clockA);
   auto b = f.elector("replica-b", f.clockB);
-  std::stop_source stopA;
-  runtime::LeaderElectionOptions fast;
-  std::atomic<bool> started{false};
-  std::thread runner([&] {
-    LeaderElector::Callbacks cb;
-    cb.onStartedLeading = [&] { started = true; };
-    CHECK(a->run(stopA.get_token(), cb) == LeaderElector::Outcome::kStopped);
-  });
-  while (!started) {
-    std::this_thread::sleep_for(milliseconds(1));
-  }
+  Runner runA(*a);
+  REQUIRE(runA.awaitStarted());
   CHECK(a->isLeader());
   CHECK_THAT(f.metrics.render(),
              Catch::Contains("leader_election_master_status{name=\"dbtoken-operator\"} 1"));
   CHECK_FALSE(b->tryAcquireOrRenew());
-  stopA.request_stop();
-  runner.join();
+  CHECK(b->observedHolder() == "replica-a");
+  runA.stop();
+  REQUIRE(runA.outcome() == LeaderElector::Outcome::kStopped);
+  CHECK(runA.stopped());
   CHECK_FALSE(a->isLeader());
   auto lease = f.lease();
   CHECK(lease["spec"]["holderIdentity"] == "");
@@ -130,8 +213,39 @@ TEST_CASE("LeaderElection: release clears the holder so the next replica takes o
              Catch::Contains("leader_election_master_status{name=\"dbtoken-operator\"} 0"));
 }
 
+TEST_CASE(
+    "LeaderElection: a running follower tries, is refused while the leader renews, and takes "
+    "over once the lease expires") {
+  ElectionFixture f;
+  auto a = f.elector("replica-a", f.clockA);
+  auto b = f.elector("replica-b", f.clockB);
+  REQUIRE(a->tryAcquireOrRenew());
+  Runner runB(*b);
+  // b tried: it read the lease and reports a as the leader; refused, it waits to retry.
+  REQUIRE(runB.awaitHolder("replica-a"));
+  REQUIRE(f.clockB.awaitWaiters(1));
+  CHECK_FALSE(runB.started());
+  CHECK_FALSE(b->isLeader());
+  // While a renews, every retry of b is refused.
+  for (int i = 0; i < 5; ++i) {
+    f.advanceBoth(milliseconds(4400));  // past the longest jittered retry period (2 s * 2.2)
+    REQUIRE(a->tryAcquireOrRenew());
+    REQUIRE(f.clockB.awaitWaiters(1));  // b tried again and went back to waiting
+    CHECK_FALSE(runB.started());
+  }
+  // a stops renewing: b takes over once it has seen the lease unchanged for leaseDuration.
+  for (int i = 0; i < 5 && !runB.started(); ++i) {
+    f.advanceBoth(milliseconds(4400));
+    REQUIRE(f.clockB.awaitWaiters(1));  // retried (and still waiting), or leading and renewing
+  }
+  CHECK(runB.started());
+  CHECK(b->isLeader());
+  CHECK(f.lease()["spec"]["holderIdentity"] == "replica-b");
+}
+
 TEST_CASE("LeaderElection: a leader that cannot renew for renewDeadline gives up leadership") {
   ElectionFixture f;
+  common::FakeClock clock;
   runtime::LeaderElectionOptions o;
   o.leaseNamespace = "default";
   o.leaseName = "short";
@@ -139,23 +253,23 @@ TEST_CASE("LeaderElection: a leader that cannot renew for renewDeadline gives up
   o.leaseDuration = milliseconds(1000);
   o.renewDeadline = milliseconds(200);
   o.retryPeriod = milliseconds(20);
+  o.clock = &clock;
   LeaderElector a(f.api, o);
-  std::atomic<bool> started{false};
-  std::atomic<bool> stopped{false};
-  LeaderElector::Outcome outcome = LeaderElector::Outcome::kStopped;
-  std::stop_source stop;
-  std::thread runner([&] {
-    LeaderElector::Callbacks cb;
-    cb.onStartedLeading = [&] { started = true; };
-    cb.onStoppedLeading = [&] { stopped = true; };
-    outcome = a.run(stop.get_token(), cb);
-  });
-  while (!started) {
-    std::this_thread::sleep_for(milliseconds(1));
-  }
+  Runner run(a);
+  REQUIRE(run.awaitStarted());
   f.server.faults().add({"PUT", "leases/short", 1000, 500, 0, milliseconds(0), ""});
-  runner.join();
-  CHECK(outcome == LeaderElector::Outcome::kLost);
-  CHECK(stopped);
+  // Nine failed renewals (180 ms) are not enough to give up ...
+  for (int i = 0; i < 9; ++i) {
+    REQUIRE(clock.awaitWaiters(1));
+    CHECK(a.isLeader());
+    clock.advance(milliseconds(20));
+  }
+  REQUIRE(clock.awaitWaiters(1));
+  CHECK(a.isLeader());
+  CHECK_FALSE(run.stopped());
+  // ... the tenth, 200 ms after the last renewal, is.
+  clock.advance(milliseconds(20));
+  CHECK(run.outcome() == LeaderElector::Outcome::kLost);
+  CHECK(run.stopped());
   CHECK_FALSE(a.isLeader());
 }

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
-#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -112,58 +114,115 @@ TEST_CASE("WorkQueue: never two workers on one key, and no key is lost under con
   runtime::WorkQueueOptions o;
   o.name = "contended";
   WorkQueue q(std::move(o));
+  constexpr int kKeys = 8;
   std::mutex mu;
+  std::condition_variable changed;
   std::set<std::string> inProgress;
-  std::atomic<bool> overlap{false};
-  std::atomic<int> processed{0};
+  bool overlap = false;
+  int processed = 0;
+  // Per key: the number of the last add, and the last add a worker had seen when it took the
+  // key. A key re-added while in progress must be taken again, so at rest the two are equal.
+  std::map<std::string, int> lastAdded;
+  std::map<std::string, int> seenWhenTaken;
   std::vector<std::thread> workers;
   for (int w = 0; w < 4; ++w) {
     workers.emplace_back([&] {
       while (auto key = q.get()) {
         {
           std::lock_guard lk(mu);
-          if (!inProgress.insert(key->name).second) {
-            overlap = true;
-          }
+          overlap = overlap || !inProgress.insert(key->name).second;
+          seenWhenTaken[key->name] = lastAdded[key->name];
         }
         std::this_thread::yield();
         {
-          std::lock_guard lk(mu);
+          std::lock_guard lk(mu);  // done() under mu: the waiter below cannot miss it
           inProgress.erase(key->name);
+          ++processed;
+          q.done(*key);
         }
-        ++processed;
-        q.done(*key);
+        changed.notify_all();
       }
     });
   }
+  int processedBefore = 0;
   for (int round = 0; round < 2000; ++round) {
-    q.add({"ns", "k" + std::to_string(round % 8)});
+    std::string name = "k" + std::to_string(round % kKeys);
+    {
+      std::lock_guard lk(mu);
+      lastAdded[name] = round + 1;
+    }
+    q.add({"ns", name});
+    if (round % kKeys == kKeys - 1) {
+      // Keep adding while the workers work (not all adds before the first take), so keys are
+      // re-added while in progress.
+      std::unique_lock lk(mu);
+      if (!changed.wait_for(lk, std::chrono::seconds(30),
+                            [&] { return processed > processedBefore; })) {
+        FAIL_CHECK("the workers stopped taking keys at round " << round);
+        break;
+      }
+      processedBefore = processed;
+    }
   }
-  // Everything added is eventually processed: the queue drains.
-  for (int i = 0; i < 500 && (q.len() > 0 || processed.load() == 0); ++i) {
-    std::this_thread::sleep_for(milliseconds(2));
+  // Everything added is eventually processed: every key's last add was seen by a worker that
+  // took it afterwards (a lost key never gets there: the guard runs out and the test fails).
+  {
+    std::unique_lock lk(mu);
+    bool settled = changed.wait_for(lk, std::chrono::seconds(30), [&] {
+      if (q.len() > 0 || seenWhenTaken != lastAdded) {
+        return false;
+      }
+      for (int k = 0; k < kKeys; ++k) {
+        if (q.isProcessing({"ns", "k" + std::to_string(k)})) {
+          return false;
+        }
+      }
+      return true;
+    });
+    CHECK(settled);
   }
   q.shutDown();
   for (auto& t : workers) {
     t.join();
   }
-  CHECK_FALSE(overlap.load());
-  CHECK(processed.load() >= 8);
+  std::lock_guard lk(mu);
+  CHECK_FALSE(overlap);
+  CHECK(seenWhenTaken.size() == kKeys);
+  CHECK(processed >= kKeys);
   CHECK(q.len() == 0);
 }
 
-TEST_CASE("WorkQueue: get() blocks until a delayed key is due, and shutDown() wakes it") {
-  runtime::WorkQueueOptions o;
-  WorkQueue q(std::move(o));
-  auto started = std::chrono::steady_clock::now();
-  q.addAfter({"ns", "a"}, milliseconds(30));
-  auto key = q.get();
+TEST_CASE("WorkQueue: get() blocks until a delayed key is due on the queue's clock") {
+  common::FakeClock clock;
+  auto q = queueWith(clock);
+  q->addAfter({"ns", "a"}, milliseconds(30));
+  auto got = std::async(std::launch::async, [&] { return q->get(); });
+  // get() is blocked on the clock (a get() that ignored the delay would have returned).
+  REQUIRE(clock.awaitWaiters(1));
+  clock.advance(milliseconds(29));
+  CHECK(clock.waiters() == 1);  // not due yet: still waiting
+  clock.advance(milliseconds(1));
+  REQUIRE(got.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  auto key = got.get();
   REQUIRE(key);
-  CHECK(std::chrono::steady_clock::now() - started >= milliseconds(30));
-  std::thread waiter([&] { CHECK_FALSE(q.get().has_value()); });
-  std::this_thread::sleep_for(milliseconds(20));
-  q.shutDown();
-  waiter.join();
+  CHECK(key->name == "a");
+}
+
+TEST_CASE("WorkQueue: shutDown() wakes a get() that is blocked waiting for work") {
+  common::FakeClock clock;
+  auto q = queueWith(clock);
+  q->addAfter({"ns", "later"}, std::chrono::hours(1));
+  auto got = std::async(std::launch::async, [&] { return q->get(); });
+  // A waiter is blocked before shutDown(): time never moves here, so only shutDown() can end it.
+  REQUIRE(clock.awaitWaiters(1));
+  CHECK(got.wait_for(milliseconds(0)) == std::future_status::timeout);
+  q->shutDown();
+  bool woke = got.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  CHECK(woke);
+  if (!woke) {
+    clock.advance(std::chrono::hours(1));  // let the stuck get() return so the test can end
+  }
+  CHECK_FALSE(got.get().has_value());
 }
 
 TEST_CASE("WorkQueue: workqueue metrics count adds, retries and depth with the queue's name") {
