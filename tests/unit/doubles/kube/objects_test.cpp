@@ -92,3 +92,21 @@ TEST_CASE("API double: a no-op write changes neither resourceVersion nor generat
   CHECK(rvOf(again) == rvOf(a));
   CHECK(d.api().counters().writes() >= 1);
 }
+
+TEST_CASE(
+    "API double: a Secret with a megabyte of data is accepted (Helm keeps a release in "
+    "one), and data that is not base64 is refused") {
+  Double d;
+  d.createNamespace("big");
+  std::string large((1 << 20) / 4 * 4, 'A');  // valid base64, 1 MiB of text
+  Reply ok = d.post(Double::secrets("big"), {{"apiVersion", "v1"},
+                                             {"kind", "Secret"},
+                                             {"metadata", {{"name", "release"}}},
+                                             {"data", {{"release", large}}}});
+  CHECK(ok.status == 201);
+  Reply bad = d.post(Double::secrets("big"), {{"apiVersion", "v1"},
+                                              {"kind", "Secret"},
+                                              {"metadata", {{"name", "bad"}}},
+                                              {"data", {{"x", "not base64!"}}}});
+  CHECK(bad.status == 400);
+}
