@@ -6,6 +6,8 @@
 #include <cpprest/http_listener.h>
 #include <cpprest/producerconsumerstream.h>
 
+#include <openssl/ssl.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -106,6 +108,24 @@ Result<uint16_t> pickFreePort(const std::string& host) {
   return static_cast<uint16_t>(ntohs(addr.sin_port));
 }
 
+// Counts completed handshakes on a server's SSL context: the counter is found through the
+// context's ex_data, since OpenSSL's info callback carries no user pointer.
+int handshakeCounterIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+void countHandshakes(const SSL* ssl, int where, int /*ret*/) {
+  if ((where & SSL_CB_HANDSHAKE_DONE) == 0) {
+    return;
+  }
+  auto* counter = static_cast<std::atomic<uint64_t>*>(
+      SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), handshakeCounterIndex()));
+  if (counter != nullptr) {
+    counter->fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 class CpprestServer final : public Server {
  public:
   CpprestServer(Handler handler, bool tls, std::string host, uint16_t port)
@@ -118,7 +138,10 @@ class CpprestServer final : public Server {
     config.set_timeout(utility::seconds(3600));
     if (options.tls) {
       auto files = *options.tls;
-      config.set_ssl_context_callback([files](boost::asio::ssl::context& ctx) {
+      auto* handshakes = &handshakes_;
+      config.set_ssl_context_callback([files, handshakes](boost::asio::ssl::context& ctx) {
+        SSL_CTX_set_ex_data(ctx.native_handle(), handshakeCounterIndex(), handshakes);
+        SSL_CTX_set_info_callback(ctx.native_handle(), countHandshakes);
         ctx.set_options(boost::asio::ssl::context::default_workarounds |
                         boost::asio::ssl::context::no_sslv2 | boost::asio::ssl::context::no_sslv3 |
                         boost::asio::ssl::context::no_tlsv1 |
@@ -139,6 +162,8 @@ class CpprestServer final : public Server {
   }
 
   uint16_t port() const override { return port_; }
+
+  ServerStats stats() const override { return ServerStats{handshakes_.load(), requests_.load()}; }
 
   std::string url() const override {
     return std::string(tls_ ? "https://" : "http://") + host_ + ":" + std::to_string(port_);
@@ -193,6 +218,7 @@ class CpprestServer final : public Server {
   };
 
   void dispatch(web::http::http_request req) {
+    requests_.fetch_add(1, std::memory_order_relaxed);
     if (stopped_) {
       req.reply(web::http::status_codes::ServiceUnavailable);
       return;
@@ -289,6 +315,8 @@ class CpprestServer final : public Server {
   uint16_t port_;
   std::unique_ptr<listener::http_listener> listener_;
   std::atomic<bool> stopped_{false};
+  std::atomic<uint64_t> handshakes_{0};
+  std::atomic<uint64_t> requests_{0};
   std::mutex mu_;
   std::condition_variable idle_;
   int inFlight_ = 0;

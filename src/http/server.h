@@ -58,9 +58,16 @@ struct ServerOptions {
   std::optional<TlsFiles> tls;
 };
 
+// What a server has seen, for tests and benchmarks that prove connection reuse.
+struct ServerStats {
+  uint64_t tlsHandshakes = 0;  // completed TLS handshakes, one per new TLS connection
+  uint64_t requests = 0;       // requests dispatched to the handler
+};
+
 class Server {
  public:
   virtual ~Server() = default;
+  virtual ServerStats stats() const = 0;
   virtual uint16_t port() const = 0;
   virtual std::string url() const = 0;  // "https://127.0.0.1:34567"
   // Stops accepting, closes open streams. Idempotent; the destructor calls it.

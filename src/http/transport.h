@@ -1,8 +1,9 @@
 // Transport: the client side of HTTP as an interface, so Kubernetes and Management API clients
-// can be faked in tests. The cpprestsdk implementation handles TLS (CA bundle, client
-// certificates), bearer tokens fetched per request (token files rotate), timeouts, streamed
-// bodies and cancellation. Any HTTP answer, whatever its status, is a ClientResponse; a failure
-// to get one is a Status whose code says whether the request may have reached the server.
+// can be faked in tests. The implementation (Boost.Beast, client_transport.cpp) keeps a bounded
+// pool of kept-alive connections and one SSL context per transport (CA bundle, client
+// certificates), fetches bearer tokens per request (token files rotate), and handles timeouts,
+// streamed bodies and cancellation. Any HTTP answer, whatever its status, is a ClientResponse; a
+// failure to get one is a Status whose code says whether the request may have reached the server.
 #pragma once
 
 #include <chrono>
@@ -23,10 +24,11 @@ struct ClientRequest {
   Headers headers;
   std::optional<std::string> body;                   // absent: no body and no Content-Type
   std::optional<std::chrono::milliseconds> timeout;  // overrides the transport's default
-  // false for a request that must never be sent twice (a POST that creates something). It then
-  // goes out on a new connection that is never reused: cpprestsdk silently re-sends a request
-  // whose pooled connection the server closed before answering, which for a create would
-  // create twice.
+  // false for a request that must never be sent twice (a POST that creates something). It is
+  // never re-sent, not even when its pooled connection turns out to have been closed by the
+  // server (that is OutcomeUnknown), and it only takes a pooled connection used in the last few
+  // seconds. An idempotent request whose pooled connection was closed before any answer is sent
+  // once more on a new connection.
   bool idempotent = true;
 };
 
@@ -92,6 +94,6 @@ class Transport {
   virtual std::string baseUrl() const = 0;
 };
 
-common::Result<std::unique_ptr<Transport>> makeCpprestTransport(TransportOptions options);
+common::Result<std::unique_ptr<Transport>> makeTransport(TransportOptions options);
 
 }  // namespace dbtoken::http

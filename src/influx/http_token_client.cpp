@@ -87,7 +87,7 @@ Result<std::unique_ptr<HttpTokenClient>> HttpTokenClient::make(HttpTokenClientOp
     t.tls.caFile = *options.caFile;
   }
   t.timeout = options.timeout;
-  auto transport = http::makeCpprestTransport(std::move(t));
+  auto transport = http::makeTransport(std::move(t));
   if (!transport.ok()) {
     return transport.status();
   }

@@ -141,7 +141,7 @@ Result<std::unique_ptr<RestKubeApi>> RestKubeApi::make(const ClusterConfig& conf
   if (tokens) {
     t.bearerToken = [tokens]() { return tokens->token(); };
   }
-  auto transport = http::makeCpprestTransport(std::move(t));
+  auto transport = http::makeTransport(std::move(t));
   if (!transport.ok()) {
     return transport.status().annotate("Kubernetes API client");
   }

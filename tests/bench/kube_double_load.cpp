@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
       o.tls.caFile = ca;
     }
     o.bearerToken = [token]() -> common::Result<common::Secret> { return common::Secret(token); };
-    return std::move(http::makeCpprestTransport(o)).value();
+    return std::move(http::makeTransport(o)).value();
   };
   auto post = [](http::Transport& t, const std::string& target, const json& body) {
     http::ClientRequest r;

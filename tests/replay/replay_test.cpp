@@ -162,7 +162,7 @@ class Replayer {
     to.baseUrl = face_->url();
     to.timeout = std::chrono::milliseconds(20000);
     to.userAgent = "";
-    auto t = http::makeCpprestTransport(to);
+    auto t = http::makeTransport(to);
     REQUIRE(t.ok());
     client_ = std::move(t).value();
   }

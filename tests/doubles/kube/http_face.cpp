@@ -231,6 +231,10 @@ http::ServerResponse HttpFace::control(const std::string& path, http::ServerRequ
     api_.expireHistory();
     return jsonResponse(200, {{"resourceVersion", std::to_string(api_.resourceVersion())}});
   }
+  if (path == "connections" && method == "GET") {
+    http::ServerStats s = server_->stats();
+    return jsonResponse(200, {{"tlsHandshakes", s.tlsHandshakes}, {"requests", s.requests}});
+  }
   if (path == "counts" && method == "GET") {
     return jsonResponse(200, api_.counters().snapshot());
   }

@@ -58,6 +58,15 @@ http::ServerResponse ManagementApi::serveControl(http::ServerRequest& request) {
   if (what == "state" && method == "GET") {
     return jsonResponse(200, stateDump());
   }
+  if (what == "connections" && method == "GET") {
+    std::function<http::ServerStats()> stats;
+    {
+      std::lock_guard lk(mu_);
+      stats = connectionStats_;
+    }
+    http::ServerStats s = stats ? stats() : http::ServerStats{};
+    return jsonResponse(200, json{{"tlsHandshakes", s.tlsHandshakes}, {"requests", s.requests}});
+  }
   if (what == "calls" && method == "GET") {
     return jsonResponse(200, callsJson());
   }

@@ -51,6 +51,7 @@ Result<std::unique_ptr<ManagementDoubleServer>> ManagementDoubleServer::start(
     return started.status();
   }
   s->front_ = std::move(started).value();
+  s->api_->setConnectionStats([front = s->front_.get()] { return front->stats(); });
   return s;
 }
 

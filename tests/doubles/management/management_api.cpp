@@ -124,6 +124,11 @@ void ManagementApi::setObserver(std::function<void(const Exchange&)> observer) {
   observer_ = std::move(observer);
 }
 
+void ManagementApi::setConnectionStats(std::function<http::ServerStats()> stats) {
+  std::lock_guard lk(mu_);
+  connectionStats_ = std::move(stats);
+}
+
 bool ManagementApi::sleepUnlessShutdown(std::chrono::milliseconds d) {
   std::unique_lock lk(mu_);
   return !wake_.wait_for(lk, d, [this] { return shutdown_; });

@@ -90,6 +90,8 @@ class ManagementApi {
                             bool write) const;
 
   void setObserver(std::function<void(const Exchange&)> observer);
+  // What GET /_double/connections answers: the public socket's TLS handshakes and requests.
+  void setConnectionStats(std::function<http::ServerStats()> stats);
 
  private:
   struct Route;
@@ -117,6 +119,7 @@ class ManagementApi {
   std::vector<CallRecord> calls_;
   std::mutex observerMu_;  // not mu_: an observer may read the double's state
   std::function<void(const Exchange&)> observer_;
+  std::function<http::ServerStats()> connectionStats_;  // under mu_
   bool shutdown_ = false;
   std::condition_variable wake_;
 };

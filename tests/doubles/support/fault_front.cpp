@@ -61,6 +61,10 @@ class BeastFaultFront final : public FaultFront {
 
   uint16_t port() const override { return port_; }
 
+  http::ServerStats stats() const override {
+    return http::ServerStats{handshakes_.load(), requests_.load()};
+  }
+
   std::string url() const override {
     return std::string(options_.tls ? "https://" : "http://") + options_.host + ":" +
            std::to_string(port_);
@@ -172,6 +176,7 @@ class BeastFaultFront final : public FaultFront {
       asio::ssl::stream<tcp::socket&> stream(client, *ssl_);
       stream.handshake(asio::ssl::stream_base::server, ec);
       if (!ec) {
+        handshakes_.fetch_add(1, std::memory_order_relaxed);
         relay(conn, stream);
       }
     } else {
@@ -197,6 +202,7 @@ class BeastFaultFront final : public FaultFront {
         break;
       }
       auto request = requestParser.release();
+      requests_.fetch_add(1, std::memory_order_relaxed);
       if (!backend) {
         backend.emplace(ioc_);
         backend->connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), options_.backendPort),
@@ -247,6 +253,8 @@ class BeastFaultFront final : public FaultFront {
   tcp::acceptor acceptor_;
   std::optional<asio::ssl::context> ssl_;
   uint16_t port_ = 0;
+  std::atomic<uint64_t> handshakes_{0};
+  std::atomic<uint64_t> requests_{0};
   std::thread acceptThread_;
   std::mutex mu_;
   bool stopping_ = false;

@@ -31,6 +31,8 @@ class FaultFront {
   virtual std::string url() const = 0;  // "https://127.0.0.1:34567"
   // Stops accepting, cuts every open connection and joins its threads. Idempotent.
   virtual void stop() = 0;
+  // TLS handshakes completed and requests relayed so far.
+  virtual http::ServerStats stats() const = 0;
 };
 
 common::Result<std::unique_ptr<FaultFront>> startFaultFront(FaultFrontOptions options);

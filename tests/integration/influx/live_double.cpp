@@ -72,7 +72,7 @@ int LiveDouble::writeStatus(const common::Secret& accessToken, const std::string
     if (!server_->caFile().empty()) {
       t.tls.caFile = server_->caFile();
     }
-    auto transport = http::makeCpprestTransport(t);
+    auto transport = http::makeTransport(t);
     REQUIRE(transport.ok());
     dataPlane_ = std::move(transport).value();
   }

@@ -94,7 +94,7 @@ TEST_CASE(
   (*probes)->addReadinessCheck("informers", [&] { return manager.informersSynced(); });
   http::TransportOptions t;
   t.baseUrl = (*probes)->url();
-  auto client = http::makeCpprestTransport(t);
+  auto client = http::makeTransport(t);
   REQUIRE(client.ok());
   auto get = [&](const std::string& path) {
     http::ClientRequest r;

@@ -15,7 +15,7 @@ std::unique_ptr<Transport> client(const std::string& url) {
   TransportOptions o;
   o.baseUrl = url;
   o.timeout = std::chrono::milliseconds(5000);
-  auto t = makeCpprestTransport(o);
+  auto t = makeTransport(o);
   REQUIRE(t.ok());
   return std::move(t).value();
 }

@@ -32,7 +32,7 @@ TEST_CASE(
     http::TransportOptions o;
     o.baseUrl = (*server)->url();
     o.tls.caFile = certs->caCertFile;
-    auto t = http::makeCpprestTransport(o);
+    auto t = http::makeTransport(o);
     REQUIRE(t.ok());
     auto r = (*t)->send(req);
     REQUIRE(r.ok());
@@ -42,13 +42,13 @@ TEST_CASE(
     http::TransportOptions o;
     o.baseUrl = (*server)->url();
     o.tls.caPem = certs->caCertPem;
-    auto r = (*http::makeCpprestTransport(o))->send(req);
+    auto r = (*http::makeTransport(o))->send(req);
     REQUIRE(r.ok());
   }
   SECTION("without the CA the handshake fails") {
     http::TransportOptions o;
     o.baseUrl = (*server)->url();
-    auto r = (*http::makeCpprestTransport(o))->send(req);
+    auto r = (*http::makeTransport(o))->send(req);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == Code::kUnavailable);
     CHECK(r.status().message().find("TLS") != std::string::npos);
@@ -57,7 +57,7 @@ TEST_CASE(
     http::TransportOptions o;
     o.baseUrl = (*server)->url();
     o.tls.insecureSkipVerify = true;
-    auto r = (*http::makeCpprestTransport(o))->send(req);
+    auto r = (*http::makeTransport(o))->send(req);
     REQUIRE(r.ok());
   }
   std::filesystem::remove_all(dir);

@@ -22,7 +22,7 @@ TEST_CASE("Probes: /healthz, /readyz with a failing check, and /metrics") {
   (*probes)->addReadinessCheck("informers-synced", [&] { return synced.load(); });
   http::TransportOptions t;
   t.baseUrl = (*probes)->url();
-  auto client = http::makeCpprestTransport(t);
+  auto client = http::makeTransport(t);
   REQUIRE(client.ok());
   auto get = [&](const std::string& path) {
     http::ClientRequest r;

@@ -33,7 +33,7 @@ struct Served {
     http::TransportOptions o;
     o.baseUrl = face->url();
     o.tls.caFile = face->caFile();
-    auto t = http::makeCpprestTransport(o);
+    auto t = http::makeTransport(o);
     REQUIRE(t.ok());
     http::ClientRequest req;
     req.method = method;
