@@ -6,7 +6,7 @@
 namespace dbtoken::common {
 
 Backoff::Backoff(BackoffPolicy policy, Random random)
-    : policy_(policy), random_(std::move(random)), engine_(std::random_device{}()) {
+    : policy_(policy), random_(std::move(random)) {
   policy_.factor = std::max(1.0, policy_.factor);
   policy_.jitter = std::clamp(policy_.jitter, 0.0, 1.0);
   if (policy_.max < policy_.initial) {
@@ -16,7 +16,15 @@ Backoff::Backoff(BackoffPolicy policy, Random random)
 }
 
 std::chrono::milliseconds Backoff::next() {
-  double r = random_ ? random_() : std::uniform_real_distribution<double>(0.0, 1.0)(engine_);
+  double r = 0;
+  if (random_) {
+    r = random_();
+  } else {
+    if (!engine_) {
+      engine_.emplace(std::random_device{}());
+    }
+    r = std::uniform_real_distribution<double>(0.0, 1.0)(*engine_);
+  }
   r = std::clamp(r, 0.0, 1.0);
   double scale = 1.0 + policy_.jitter * (2.0 * r - 1.0);
   double maxMs = static_cast<double>(policy_.max.count());

@@ -19,6 +19,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -269,8 +270,9 @@ class BeastTransport final : public Transport {
       bool reused = conn->second;
       Connection& c = *conn->first;
       c.lowest().expires_after(timeout);
-      beast::error_code ec = c.withStream(
-          [&](auto& s) { return c.run([&](auto&& h) { bhttp::async_write(s, *req, h); }); });
+      beast::error_code ec = c.withStream([&](auto& s) {
+        return c.run([&](auto&& h) { asio::async_write(s, asio::buffer(*req), h); });
+      });
       bhttp::response_parser<bhttp::string_body> parser;
       parser.body_limit(std::numeric_limits<std::uint64_t>::max());
       parser.header_limit(256 * 1024);
@@ -320,8 +322,9 @@ class BeastTransport final : public Transport {
       bool reused = conn->second;
       Connection& c = *conn->first;
       c.lowest().expires_after(timeout);
-      beast::error_code ec = c.withStream(
-          [&](auto& s) { return c.run([&](auto&& h) { bhttp::async_write(s, *req, h); }); });
+      beast::error_code ec = c.withStream([&](auto& s) {
+        return c.run([&](auto&& h) { asio::async_write(s, asio::buffer(*req), h); });
+      });
       auto parser = std::make_unique<bhttp::response_parser<bhttp::buffer_body>>();
       parser->body_limit(std::numeric_limits<std::uint64_t>::max());
       parser->header_limit(256 * 1024);
@@ -469,26 +472,45 @@ class BeastTransport final : public Transport {
     return conn;
   }
 
-  Result<bhttp::request<bhttp::string_body>> build(const ClientRequest& request) {
+  // The request as it goes on the wire, head and body in one buffer: one TLS record and one
+  // system call per request (Beast's serializer wrote the head and the body separately).
+  Result<std::string> build(const ClientRequest& request) {
     if (request.target.find_first_of(" \r\n") != std::string::npos) {
       return Status(Code::kInvalidArgument,
                     "not a valid request target: " + redactTarget(request.target));
     }
-    std::string target = url_.path;
-    if (request.target.empty() || request.target.front() != '/') {
-      target += '/';
+    if (request.method.empty() || request.method.find_first_of(" \r\n") != std::string::npos) {
+      return Status(Code::kInvalidArgument, "not a valid request method");
     }
-    target += request.target;
-    bhttp::request<bhttp::string_body> req;
-    req.version(11);
-    req.method_string(request.method);
-    req.target(target);
-    req.set(bhttp::field::host, hostHeader_);
+    std::string wire;
+    wire.reserve(256 + request.target.size() + (request.body ? request.body->size() : 0));
+    wire += request.method;
+    wire += ' ';
+    wire += url_.path;
+    if (request.target.empty() || request.target.front() != '/') {
+      wire += '/';
+    }
+    wire += request.target;
+    wire += " HTTP/1.1\r\n";
+    auto field = [&wire](std::string_view name, std::string_view value) {
+      wire += name;
+      wire += ": ";
+      wire += value;
+      wire += "\r\n";
+    };
+    field("Host", hostHeader_);
     for (const auto& h : request.headers.all()) {
-      req.insert(h.name, h.value);
+      if (h.name.find_first_of(" :\r\n") != std::string::npos ||
+          h.value.find_first_of("\r\n") != std::string::npos) {
+        return Status(Code::kInvalidArgument, "header " + h.name + " is not a valid header");
+      }
+      if (equalsIgnoreCase(h.name, "Content-Length") || equalsIgnoreCase(h.name, "Host")) {
+        continue;  // written here, from the body and the base URL
+      }
+      field(h.name, h.value);
     }
     if (!options_.userAgent.empty() && !request.headers.has("User-Agent")) {
-      req.set(bhttp::field::user_agent, options_.userAgent);
+      field("User-Agent", options_.userAgent);
     }
     if (options_.bearerToken) {
       auto token = options_.bearerToken();
@@ -496,15 +518,25 @@ class BeastTransport final : public Transport {
         return token.status().annotate("reading bearer token");
       }
       if (!token->empty()) {
-        req.set(bhttp::field::authorization, "Bearer " + token->reveal());
+        const std::string& value = token->reveal();
+        if (value.find_first_of("\r\n") != std::string::npos) {
+          return Status(Code::kInvalidArgument, "the bearer token holds a line break");
+        }
+        wire += "Authorization: Bearer ";
+        wire += value;
+        wire += "\r\n";
       }
     }
     if (request.body) {
-      req.body() = *request.body;
+      field("Content-Length", std::to_string(request.body->size()));
+    } else if (request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
+      field("Content-Length", "0");
     }
-    req.prepare_payload();
-    req.keep_alive(true);
-    return req;
+    wire += "\r\n";
+    if (request.body) {
+      wire += *request.body;
+    }
+    return wire;
   }
 
   TransportOptions options_;
