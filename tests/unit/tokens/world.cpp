@@ -271,7 +271,13 @@ std::string outcome(const common::Result<runtime::Action>& result) {
       case runtime::Action::Kind::kAwaitChange:
         return "wait for a change";
       case runtime::Action::Kind::kRequeue:
-        return "retry with backoff";
+        return a.delay().count() > 0
+                   ? "retry with backoff, not before " +
+                         std::to_string(
+                             std::chrono::duration_cast<std::chrono::milliseconds>(a.delay())
+                                 .count()) +
+                         "ms"
+                   : "retry with backoff";
       case runtime::Action::Kind::kRequeueAfter:
         return "requeue after " +
                std::to_string(

@@ -162,7 +162,8 @@ class World {
 
 // --- renderings for the rows of the tests ------------------------------------------------------
 // What happens next: "wait for a change", "requeue after 500ms", or the error and what the
-// controller's default error policy makes of it ("Unavailable, retry with backoff").
+// controller's default error policy makes of it ("Unavailable, then retry with backoff", with
+// ", not before 30000ms" when the server named a delay).
 std::string outcome(const common::Result<runtime::Action>& result);
 // The conditions of an object: "Ready=True TokenReady, Synced=True Synced, Revoked=False ...".
 std::string conditionsOf(const nlohmann::json& object);
