@@ -258,6 +258,7 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
   kube::RestOptions restOptions;
   restOptions.qps = config.qps;
   restOptions.burst = config.burst;
+  restOptions.timeout = config.kubeApiTimeout;
   restOptions.logger = logger;
   restOptions.redactor = redactor;
   restOptions.observer = runtime::restClientMetrics(registry);
