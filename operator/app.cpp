@@ -27,6 +27,7 @@
 #include "tokens/database_token.h"
 #include "tokens/inventory.h"
 #include "tokens/inventory_reconciler.h"
+#include "tokens/priority.h"
 #include "tokens/reconciler.h"
 #include "tokens/secret_builder.h"
 #include "tokens/wiring.h"
@@ -257,6 +258,7 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
   kube::RestOptions restOptions;
   restOptions.qps = config.qps;
   restOptions.burst = config.burst;
+  restOptions.timeout = config.kubeApiTimeout;
   restOptions.logger = logger;
   restOptions.redactor = redactor;
   restOptions.observer = runtime::restClientMetrics(registry);
@@ -373,7 +375,8 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
     }
   } stopWatches{foreignSecrets, tokenControllerRef};
   for (auto& i : tokenInformers) {
-    tokenController.watch(*i, runtime::mapToSelf());
+    // Revocations and finalization ahead of issuing (DESIGN.md "Revocations first").
+    tokenController.watch(*i, runtime::mapToSelf(), tokens::reconcilePriority);
   }
   for (auto& i : secretInformers) {
     tokenController.watch(*i, runtime::mapToOwner(tokens::kGroup, tokens::kKind));

@@ -166,9 +166,16 @@ std::vector<Flag> flags() {
        [](Config& c, const std::string& v) {
          return setBool(c.allowInsecureHttp, "allow-insecure-http", v);
        }},
-      {"management-timeout", "duration", "timeout of one Management API request (default 10s)",
+      {"management-timeout", "duration",
+       "the longest one Management API call may take, an immediate resend on a new connection "
+       "included; retries go through the work queue (default 10s)",
        [](Config& c, const std::string& v) {
          return setDuration(c.managementTimeout, "management-timeout", v);
+       }},
+      {"kube-api-timeout", "duration",
+       "timeout of one Kubernetes API request, watches excepted (default 10s)",
+       [](Config& c, const std::string& v) {
+         return setDuration(c.kubeApiTimeout, "kube-api-timeout", v);
        }},
       {"cluster-id", "id",
        "names this Kubernetes cluster in the ownership marker (default: the kube-system "

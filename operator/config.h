@@ -31,6 +31,8 @@ struct Config {
   std::vector<std::string> namespaces;  // empty: every namespace
   double qps = 20;
   int burst = 30;
+  // One Kubernetes API request (a watch excepted): bounds how long a call holds a worker.
+  std::chrono::milliseconds kubeApiTimeout{10000};
 
   // InfluxDB Management API
   std::string managementUrl;  // without the Dedicated account/cluster path

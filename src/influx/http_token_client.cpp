@@ -1,5 +1,6 @@
 #include "influx/http_token_client.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -71,6 +72,9 @@ Result<std::pair<http::Url, std::string>> checkOptions(const HttpTokenClientOpti
   if (o.retry.maxAttempts < 1) {
     return Status(Code::kInvalidArgument, "retry.maxAttempts must be at least 1");
   }
+  if (o.timeout.count() <= 0) {
+    return Status(Code::kInvalidArgument, "the Management API timeout must be positive");
+  }
   return std::make_pair(*url, path);
 }
 
@@ -118,7 +122,6 @@ HttpTokenClient::HttpTokenClient(HttpTokenClientOptions options,
       redactor_(options_.redactor ? options_.redactor : std::make_shared<common::Redactor>()),
       tokenFile_(options_.managementTokenFile, redactor_),
       clock_(options_.clock != nullptr ? *options_.clock : realClock_),
-      sleeper_(options_.sleeper != nullptr ? *options_.sleeper : realSleeper_),
       log_(options_.logger.named("influx")) {}
 
 Status HttpTokenClient::scrub(const Status& status) const {
@@ -141,8 +144,8 @@ Result<http::ClientResponse> HttpTokenClient::exchange(Operation op, http::Clien
   const bool idempotent = op != Operation::kCreate;
   request.idempotent = idempotent;
   request.headers.set("Accept", "application/json");
-  common::Backoff backoff(options_.retry.backoff, options_.random);
   const std::string what = operationName(op);
+  const auto deadline = clock_.now() + options_.timeout;
   for (int attempt = 1;; ++attempt) {
     auto token = tokenFile_.read();
     if (!token.ok()) {
@@ -155,7 +158,8 @@ Result<http::ClientResponse> HttpTokenClient::exchange(Operation op, http::Clien
                          answer.ok() ? Code::kOk : answer.status().code(), clock_.now() - started};
 
     Status failure;
-    bool retryable = false;
+    bool retryable = false;  // worth trying again later (through the caller's queue)
+    bool resendNow = false;  // may go out again at once: no answer, and not a timeout
     if (answer.ok()) {
       int status = answer->status;
       bool success = status >= 200 && status <= 299;
@@ -172,7 +176,7 @@ Result<http::ClientResponse> HttpTokenClient::exchange(Operation op, http::Clien
         return answer;
       }
       failure = statusFromResponse(op, status, answer->headers, answer->body, clock_);
-      retryable = idempotent && (status == 429 || (status >= 500 && status <= 599));
+      retryable = status == 429 || (status >= 500 && status <= 599);
       if (!idempotent && status >= 500 && status <= 599) {
         Status unknown = createMayHaveHappened(failure.message());
         if (failure.retryAfter()) {
@@ -185,9 +189,13 @@ Result<http::ClientResponse> HttpTokenClient::exchange(Operation op, http::Clien
       Code code = answer.status().code();
       if (idempotent) {
         retryable = retryableTransportFailure(code);
+        // A connection that broke or was refused, typically a pooled one the server had closed;
+        // a timeout has used up the time this call may take.
+        resendNow = code == Code::kUnavailable || code == Code::kOutcomeUnknown;
       } else {
         // Only a request that certainly never left may be sent again.
         retryable = code == Code::kUnavailable;
+        resendNow = code == Code::kUnavailable;
         if (code == Code::kDeadlineExceeded || code == Code::kOutcomeUnknown) {
           failure = createMayHaveHappened(failure.message());
         }
@@ -198,29 +206,30 @@ Result<http::ClientResponse> HttpTokenClient::exchange(Operation op, http::Clien
       options_.observer(record);
     }
     failure = scrub(failure);
-    if (!retryable || attempt >= options_.retry.maxAttempts) {
-      if (idempotent && failure.code() == Code::kOutcomeUnknown) {
-        // Resending is safe for these: to the caller it is just the API being unavailable.
-        failure = Status(Code::kUnavailable, failure.message());
-      }
-      if (attempt > 1) {
-        failure = failure.annotate(what + " failed after " + std::to_string(attempt) + " attempts");
-      }
-      // No line here: the caller's one line for this failure carries the message.
-      return failure;
+    const auto left = deadline - clock_.now();
+    if (resendNow && attempt < options_.retry.maxAttempts && left >= options_.timeout / 2) {
+      // At once, never after a sleep, on a new connection (a timeout of its own makes one), and
+      // within what is left of this call's time.
+      request.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(left);
+      log_.debug("management API request got no answer; sending it again at once",
+                 {{"op", what}, {"attempt", attempt}, {"error", failure.toString()}});
+      continue;
     }
-    auto delay = backoff.next();
-    if (failure.retryAfter()) {
-      if (*failure.retryAfter() > options_.retry.maxRetryAfter) {
-        return failure;
-      }
-      delay = std::max(delay, *failure.retryAfter());
+    if (idempotent && failure.code() == Code::kOutcomeUnknown) {
+      // Resending is safe for these: to the caller it is just the API being unavailable.
+      failure = Status(Code::kUnavailable, failure.message());
     }
-    log_.info("management API request failed, retrying", {{"op", what},
-                                                          {"attempt", attempt},
-                                                          {"error", failure.toString()},
-                                                          {"delayMs", delay.count()}});
-    sleeper_.sleepFor(delay);
+    if (attempt > 1) {
+      failure = failure.annotate(what + " failed after " + std::to_string(attempt) + " attempts");
+    }
+    if (retryable) {
+      // The caller retries through its work queue, not before this long.
+      auto delay = failure.retryAfter().value_or(options_.retry.minRetryDelay);
+      failure.withRetryAfter(
+          std::clamp(delay, options_.retry.minRetryDelay, options_.retry.maxRetryAfter));
+    }
+    // No line here: the caller's one line for this failure carries the message.
+    return failure;
   }
 }
 

@@ -1,9 +1,15 @@
 // HttpTokenClient: TokenClient over HTTP for both URL shapes of the Management API (Clustered
 // /api/v0/tokens and Cloud Dedicated /api/v0/accounts/{a}/clusters/{c}/tokens). Owns the
-// request/answer mapping, the management token (re-read from its file), and the retry policy:
-// GET, PATCH and DELETE are retried with backoff on connection errors, timeouts, 429 and 5xx; a
-// POST is resent only when it certainly never reached the server. A POST answered 429 comes back
-// as Unavailable (refused, nothing created), one answered 5xx as OutcomeUnknown.
+// request/answer mapping, the management token (re-read from its file), and what a failure
+// tells the caller. It never waits between attempts (DESIGN.md "Revocations first": a worker
+// thread must not sleep out a backoff): a failure comes back at once, and one worth retrying
+// (connection errors and timeouts of GET, PATCH and DELETE, 429, 5xx) carries the least delay
+// before the retry as Status::retryAfter — the server's Retry-After, else the first backoff step —
+// which the controller turns into a requeue through the work queue's rate limiter. Only a request
+// that got no answer without using up the timeout is sent again at once, on a new connection (a
+// pooled connection the server had closed); a POST only when it certainly never reached the
+// server. A POST answered 429 comes back as Unavailable (refused, nothing created), one answered
+// 5xx as OutcomeUnknown. One call, its immediate resend included, lasts at most `timeout`.
 #pragma once
 
 #include <chrono>
@@ -12,11 +18,9 @@
 #include <optional>
 #include <string>
 
-#include "common/backoff.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/secret.h"
-#include "common/sleeper.h"
 #include "http/transport.h"
 #include "influx/errors.h"
 #include "influx/token_client.h"
@@ -27,11 +31,14 @@ namespace dbtoken::influx {
 enum class UrlShape { kClustered, kDedicated };
 
 struct RetryPolicy {
-  int maxAttempts = 4;  // attempts in all, the first included
-  common::BackoffPolicy backoff{std::chrono::milliseconds(200), std::chrono::milliseconds(5000),
-                                2.0, 0.2};
-  // A server asking for a longer wait (Retry-After) ends the retries: the caller requeues.
-  std::chrono::milliseconds maxRetryAfter{30000};
+  // Attempts on the calling thread, the first included, all sent at once and within one timeout:
+  // a further one only after a failure that got no answer and left at least half the timeout.
+  int maxAttempts = 2;
+  // The least delay handed back with a retryable failure the server named none for.
+  std::chrono::milliseconds minRetryDelay{200};
+  // The longest delay a server's Retry-After is passed on as (a revocation must not be parked
+  // for an hour by one odd answer); the work queue's backoff may still wait longer.
+  std::chrono::milliseconds maxRetryAfter{300000};
 };
 
 // One finished attempt, for metrics: httpStatus is 0 when no answer came.
@@ -51,13 +58,12 @@ struct HttpTokenClientOptions {
   std::string managementTokenFile;
   std::optional<std::string> caFile;  // PEM bundle; empty: the system's trust store
   bool allowInsecureHttp = false;     // plain http:// sends the management token in the clear
+  // The longest one call holds its thread, an immediate resend included (--management-timeout).
   std::chrono::milliseconds timeout{10000};
   RetryPolicy retry;
   common::Logger logger;
   const common::Clock* clock = nullptr;                // RealClock when null
-  common::Sleeper* sleeper = nullptr;                  // RealSleeper when null
   std::shared_ptr<common::Redactor> redactor;          // learns the management token; may be null
-  common::Backoff::Random random;                      // jitter source; empty: seeded at random
   std::function<void(const AttemptRecord&)> observer;  // called after every attempt
 };
 
@@ -85,7 +91,8 @@ class HttpTokenClient final : public TokenClient {
   HttpTokenClient(HttpTokenClientOptions options, std::unique_ptr<http::Transport> transport,
                   std::string tokensPath);
 
-  // One operation with its retries: the answer when it is a 2xx (or a DELETE's 404).
+  // One operation, resent at once at most as the policy allows: the answer when it is a 2xx (or
+  // a DELETE's 404).
   common::Result<http::ClientResponse> exchange(Operation op, http::ClientRequest request);
   common::Status checkId(Operation op, const std::string& id) const;
   common::Status scrub(const common::Status& status) const;
@@ -96,9 +103,7 @@ class HttpTokenClient final : public TokenClient {
   std::shared_ptr<common::Redactor> redactor_;  // scrubs the management token from error texts
   TokenFile tokenFile_;
   common::RealClock realClock_;
-  common::RealSleeper realSleeper_;
   const common::Clock& clock_;
-  common::Sleeper& sleeper_;
   common::Logger log_;
 };
 

@@ -11,10 +11,7 @@ Action defaultErrorPolicy(const kube::ObjectKey&, const Status& error) {
   if (!error.retryable()) {
     return Action::awaitChange();
   }
-  if (error.retryAfter()) {
-    return Action::requeueAfter(*error.retryAfter());
-  }
-  return Action::requeue();
+  return Action::requeue(error.retryAfter().value_or(std::chrono::milliseconds(0)));
 }
 
 KeyMapper mapToSelf() {
@@ -91,14 +88,19 @@ Controller::~Controller() {
   }
 }
 
-void Controller::watch(Informer& informer, KeyMapper mapper) {
-  auto enqueue = [this, mapper](const ObjectPtr& object) {
+EventHandlers Controller::eventHandlers(KeyMapper mapper, PriorityOf priority) {
+  auto enqueue = [this, mapper = std::move(mapper),
+                  priority = std::move(priority)](const ObjectPtr& object) {
+    const Priority p = priority ? priority(*object) : Priority::kNormal;
     for (const auto& key : mapper(*object)) {
-      queue_.add(key);
+      queue_.add(key, p);
     }
   };
-  informer.addHandlers(
-      {enqueue, [enqueue](const ObjectPtr&, const ObjectPtr& now) { enqueue(now); }, enqueue});
+  return {enqueue, [enqueue](const ObjectPtr&, const ObjectPtr& now) { enqueue(now); }, enqueue};
+}
+
+void Controller::watch(Informer& informer, KeyMapper mapper, PriorityOf priority) {
+  informer.addHandlers(eventHandlers(std::move(mapper), std::move(priority)));
 }
 
 void Controller::start() {
@@ -194,7 +196,7 @@ void Controller::process(const kube::ObjectKey& key) {
       queue_.addAfter(key, action.delay());
       break;
     case Action::Kind::kRequeue:
-      queue_.addRateLimited(key);
+      queue_.addRateLimited(key, action.delay());  // at the priority the key was taken at
       break;
   }
   queue_.done(key);

@@ -4,7 +4,9 @@
 // reconcile goes through the ErrorPolicy (transient codes back off through the rate limiter,
 // Retry-After is honoured, codes that cannot succeed until something changes are terminal). An
 // exception or error in one reconcile never takes down a worker. Owns the workers and the
-// controller_runtime_* metrics; not the informers (watch() only subscribes to them).
+// controller_runtime_* metrics; not the informers (watch() only subscribes to them). Which keys
+// go first is the caller's to say: watch() takes a function from a changed object to a Priority
+// (runtime knows no resource kinds).
 #pragma once
 
 #include <atomic>
@@ -36,10 +38,14 @@ class Action {
   static Action awaitChange() { return Action(Kind::kAwaitChange, {}); }
   // Run again after this long (a periodic check; the failure count is cleared).
   static Action requeueAfter(std::chrono::nanoseconds d) { return Action(Kind::kRequeueAfter, d); }
-  // Run again after the rate limiter's backoff for this key.
-  static Action requeue() { return Action(Kind::kRequeue, {}); }
+  // Run again after the rate limiter's backoff for this key, and not before `atLeast` (a
+  // server's Retry-After): the failure count goes on growing.
+  static Action requeue(std::chrono::nanoseconds atLeast = {}) {
+    return Action(Kind::kRequeue, atLeast);
+  }
 
   Kind kind() const { return kind_; }
+  // kRequeueAfter: the delay; kRequeue: the least delay; kAwaitChange: zero.
   std::chrono::nanoseconds delay() const { return delay_; }
   friend bool operator==(const Action&, const Action&) = default;
 
@@ -60,8 +66,8 @@ class Reconciler {
 // What to do after a failed reconcile.
 using ErrorPolicy = std::function<Action(const kube::ObjectKey& key, const common::Status& error)>;
 
-// Back off (Retry-After when the server gave one) on codes that may succeed on a retry; wait for
-// a change on the others (the reconciler records a condition for those).
+// Back off through the rate limiter on codes that may succeed on a retry, never sooner than a
+// server's Retry-After; wait for a change on the others (the reconciler records a condition).
 Action defaultErrorPolicy(const kube::ObjectKey& key, const common::Status& error);
 
 // Maps a changed object to the keys to reconcile.
@@ -70,6 +76,8 @@ using KeyMapper = std::function<std::vector<kube::ObjectKey>(const nlohmann::jso
 KeyMapper mapToSelf();
 // The owner named by a controller ownerReference of this kind and API group (any version).
 KeyMapper mapToOwner(std::string group, std::string kind);
+// The priority of the keys a changed object maps to; empty: every key is normal.
+using PriorityOf = std::function<Priority(const nlohmann::json& object)>;
 
 struct ControllerOptions {
   std::string name;  // the `controller` label, the work queue's name, log field
@@ -88,9 +96,12 @@ class Controller {
   Controller(const Controller&) = delete;
   Controller& operator=(const Controller&) = delete;
 
-  // Enqueues the keys `mapper` gives for every add, update and delete the informer reports.
-  // The informer calls into this controller: stop it before the controller goes away.
-  void watch(Informer& informer, KeyMapper mapper = mapToSelf());
+  // Enqueues the keys `mapper` gives for every add, update and delete the informer reports, at
+  // the priority `priority` gives for the object (after an update: the new one). The informer
+  // calls into this controller: stop it before the controller goes away.
+  void watch(Informer& informer, KeyMapper mapper = mapToSelf(), PriorityOf priority = nullptr);
+  // The handlers watch() subscribes (tests feed them objects directly).
+  EventHandlers eventHandlers(KeyMapper mapper, PriorityOf priority = nullptr);
   WorkQueue& queue() { return queue_; }
 
   // Starts the workers (callers wait for the informers to sync first).

@@ -14,6 +14,16 @@ constexpr std::chrono::milliseconds kMaxIdleWait{1000};
 
 }  // namespace
 
+const char* priorityName(Priority priority) {
+  switch (priority) {
+    case Priority::kNormal:
+      return "normal";
+    case Priority::kUrgent:
+      return "urgent";
+  }
+  return "?";
+}
+
 WorkQueue::WorkQueue(WorkQueueOptions options)
     : options_(std::move(options)),
       clock_(options_.clock != nullptr ? *options_.clock : realClock_),
@@ -66,7 +76,7 @@ void WorkQueue::collectMetrics() {
   double total = 0;
   double longest = 0;
   for (const auto& [key, started] : processing_) {
-    double s = seconds(now - started);
+    double s = seconds(now - started.at);
     total += s;
     longest = std::max(longest, s);
   }
@@ -74,67 +84,120 @@ void WorkQueue::collectMetrics() {
   longestRunning_->set(longest);
 }
 
-void WorkQueue::addLocked(const kube::ObjectKey& key, common::Clock::SteadyTime now) {
-  if (shuttingDown_ || dirty_.count(key) > 0) {
+size_t WorkQueue::readyLocked() const {
+  size_t n = 0;
+  for (const Line& line : ready_) {
+    n += line.size();
+  }
+  return n;
+}
+
+void WorkQueue::pushReadyLocked(const kube::ObjectKey& key, Priority priority) {
+  Line& line = ready_[static_cast<size_t>(priority)];
+  line.push_back(key);
+  inLine_[key] = std::prev(line.end());
+  if (depth_ != nullptr) {
+    depth_->set(static_cast<double>(readyLocked()));
+  }
+  cv_.notify_one();
+}
+
+void WorkQueue::addLocked(const kube::ObjectKey& key, common::Clock::SteadyTime now,
+                          Priority priority) {
+  if (shuttingDown_) {
+    return;
+  }
+  if (auto dirty = dirty_.find(key); dirty != dirty_.end()) {
+    if (priority <= dirty->second) {
+      return;  // already to be processed, at this priority or a higher one
+    }
+    Priority was = dirty->second;
+    dirty->second = priority;
+    if (auto at = inLine_.find(key); at != inLine_.end()) {
+      // Queued at a lower priority: to the back of the higher line (done() takes care of a key
+      // that is in progress).
+      ready_[static_cast<size_t>(was)].erase(at->second);
+      inLine_.erase(at);
+      pushReadyLocked(key, priority);
+    }
     return;
   }
   if (adds_ != nullptr) {
     adds_->inc();
   }
-  dirty_.insert(key);
+  dirty_.emplace(key, priority);
   addedAt_.try_emplace(key, now);
   if (processing_.count(key) > 0) {
     return;  // queued again by done()
   }
-  queue_.push_back(key);
-  if (depth_ != nullptr) {
-    depth_->set(static_cast<double>(queue_.size()));
+  pushReadyLocked(key, priority);
+}
+
+Priority WorkQueue::priorityNowLocked(const kube::ObjectKey& key) const {
+  Priority p = Priority::kNormal;
+  if (auto it = processing_.find(key); it != processing_.end()) {
+    p = std::max(p, it->second.priority);
   }
-  cv_.notify_one();
+  if (auto it = dirty_.find(key); it != dirty_.end()) {
+    p = std::max(p, it->second);
+  }
+  if (auto it = waitingFor_.find(key); it != waitingFor_.end()) {
+    p = std::max(p, it->second.priority);
+  }
+  return p;
 }
 
-void WorkQueue::add(const kube::ObjectKey& key) {
+void WorkQueue::add(const kube::ObjectKey& key, Priority priority) {
   std::lock_guard lk(mu_);
-  addLocked(key, clock_.now());
+  addLocked(key, clock_.now(), priority);
 }
 
-void WorkQueue::addAfter(const kube::ObjectKey& key, std::chrono::nanoseconds delay) {
+void WorkQueue::addAfter(const kube::ObjectKey& key, std::chrono::nanoseconds delay,
+                         std::optional<Priority> priority) {
   std::lock_guard lk(mu_);
+  addAfterLocked(key, delay, priority);
+}
+
+void WorkQueue::addAfterLocked(const kube::ObjectKey& key, std::chrono::nanoseconds delay,
+                               std::optional<Priority> priority) {
   if (shuttingDown_) {
     return;
   }
   auto now = clock_.now();
+  Priority p = priority ? *priority : priorityNowLocked(key);
   if (delay.count() <= 0) {
-    addLocked(key, now);
+    addLocked(key, now, p);
     return;
   }
   auto at = now + delay;
   auto it = waitingFor_.find(key);
   if (it != waitingFor_.end()) {
-    if (it->second <= at) {
+    it->second.priority = std::max(it->second.priority, p);
+    if (it->second.at <= at) {
       return;  // already waiting for an earlier time
     }
-    auto range = timers_.equal_range(it->second);
+    auto range = timers_.equal_range(it->second.at);
     for (auto t = range.first; t != range.second; ++t) {
       if (t->second == key) {
         timers_.erase(t);
         break;
       }
     }
-    it->second = at;
+    it->second.at = at;
   } else {
-    waitingFor_.emplace(key, at);
+    waitingFor_.emplace(key, Waiting{at, p});
   }
   timers_.emplace(at, key);
   cv_.notify_all();  // a sleeping get() may need to wake earlier
 }
 
-void WorkQueue::addRateLimited(const kube::ObjectKey& key) {
-  auto delay = limiter_->when(key);
+void WorkQueue::addRateLimited(const kube::ObjectKey& key, std::chrono::nanoseconds atLeast,
+                               std::optional<Priority> priority) {
+  auto delay = std::max(limiter_->when(key), atLeast);
   if (retries_ != nullptr) {
     retries_->inc();
   }
-  addAfter(key, delay);
+  addAfter(key, delay, priority);
 }
 
 void WorkQueue::forget(const kube::ObjectKey& key) {
@@ -149,22 +212,32 @@ void WorkQueue::promoteDueLocked(common::Clock::SteadyTime now) {
   while (!timers_.empty() && timers_.begin()->first <= now) {
     kube::ObjectKey key = timers_.begin()->second;
     timers_.erase(timers_.begin());
-    waitingFor_.erase(key);
-    addLocked(key, now);
+    Priority priority = Priority::kNormal;
+    if (auto w = waitingFor_.find(key); w != waitingFor_.end()) {
+      priority = w->second.priority;
+      waitingFor_.erase(w);
+    }
+    addLocked(key, now, priority);
   }
 }
 
 std::optional<kube::ObjectKey> WorkQueue::takeLocked(common::Clock::SteadyTime now) {
-  if (queue_.empty()) {
+  size_t level = kPriorities;
+  while (level > 0 && ready_[level - 1].empty()) {
+    --level;
+  }
+  if (level == 0) {
     return std::nullopt;
   }
-  kube::ObjectKey key = std::move(queue_.front());
-  queue_.pop_front();
+  Line& line = ready_[level - 1];
+  kube::ObjectKey key = std::move(line.front());
+  line.pop_front();
+  inLine_.erase(key);
   if (depth_ != nullptr) {
-    depth_->set(static_cast<double>(queue_.size()));
+    depth_->set(static_cast<double>(readyLocked()));
   }
   dirty_.erase(key);
-  processing_[key] = now;
+  processing_[key] = Started{now, static_cast<Priority>(level - 1)};
   auto added = addedAt_.find(key);
   if (added != addedAt_.end()) {
     if (queueDuration_ != nullptr) {
@@ -212,15 +285,11 @@ void WorkQueue::done(const kube::ObjectKey& key) {
   }
   auto now = clock_.now();
   if (workDuration_ != nullptr) {
-    workDuration_->observe(seconds(now - it->second));
+    workDuration_->observe(seconds(now - it->second.at));
   }
   processing_.erase(it);
-  if (dirty_.count(key) > 0 && !shuttingDown_) {
-    queue_.push_back(key);
-    if (depth_ != nullptr) {
-      depth_->set(static_cast<double>(queue_.size()));
-    }
-    cv_.notify_one();
+  if (auto dirty = dirty_.find(key); dirty != dirty_.end() && !shuttingDown_) {
+    pushReadyLocked(key, dirty->second);
   }
 }
 
@@ -237,7 +306,12 @@ bool WorkQueue::shuttingDown() const {
 
 size_t WorkQueue::len() const {
   std::lock_guard lk(mu_);
-  return queue_.size();
+  return readyLocked();
+}
+
+size_t WorkQueue::len(Priority priority) const {
+  std::lock_guard lk(mu_);
+  return ready_[static_cast<size_t>(priority)].size();
 }
 
 size_t WorkQueue::waiting() const {

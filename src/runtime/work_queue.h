@@ -5,18 +5,24 @@
 // key; addRateLimited asks the rate limiter how long. Thread-safe. Time comes from a Clock, and
 // get() waits on it: with a FakeClock, a blocked get() wakes when the test advances the clock.
 // Exposes the workqueue_* metrics with a name label.
+// Two priorities (DESIGN.md "Revocations first"): every urgent key is handed out before any
+// normal one, each level in the order its keys went in. A key's priority only rises while it
+// waits (an urgent add moves a queued normal key to the back of the urgent line); it is dropped
+// when the key is taken, except that a requeue (addAfter, addRateLimited) without a priority
+// keeps the one the key was taken at. Normal keys wait while urgent ones are ready: urgent work
+// (revocations, finalization) is finite, and a failing urgent key backs off like any other.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "common/clock.h"
 #include "kube/object.h"
@@ -24,6 +30,10 @@
 #include "runtime/rate_limiters.h"
 
 namespace dbtoken::runtime {
+
+// Which keys go first. Ordered: a higher value is handed out first.
+enum class Priority { kNormal = 0, kUrgent = 1 };
+const char* priorityName(Priority priority);
 
 struct WorkQueueOptions {
   std::string name = "queue";                // the `name` label of the metrics
@@ -39,12 +49,17 @@ class WorkQueue {
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
-  void add(const kube::ObjectKey& key);
+  // A key already queued at a lower priority moves to the back of this priority's line.
+  void add(const kube::ObjectKey& key, Priority priority = Priority::kNormal);
   // Adds the key once the delay has passed (at once when it is not positive). A key already
-  // waiting keeps the earlier of the two times.
-  void addAfter(const kube::ObjectKey& key, std::chrono::nanoseconds delay);
-  // Adds the key after the rate limiter's delay for it (one more failure).
-  void addRateLimited(const kube::ObjectKey& key);
+  // waiting keeps the earlier of the two times and the higher priority. Without a priority:
+  // the one the key has in this queue now (taken at, queued or waiting at), normal when none.
+  void addAfter(const kube::ObjectKey& key, std::chrono::nanoseconds delay,
+                std::optional<Priority> priority = std::nullopt);
+  // Adds the key after the rate limiter's delay for it (one more failure), and not before
+  // `atLeast` (a server's Retry-After). Priority as for addAfter.
+  void addRateLimited(const kube::ObjectKey& key, std::chrono::nanoseconds atLeast = {},
+                      std::optional<Priority> priority = std::nullopt);
   // The key succeeded: its failure history is cleared.
   void forget(const kube::ObjectKey& key);
   int numRequeues(const kube::ObjectKey& key) const;
@@ -61,14 +76,32 @@ class WorkQueue {
   void shutDown();
   bool shuttingDown() const;
 
-  size_t len() const;      // keys ready to be taken
+  size_t len() const;  // keys ready to be taken
+  size_t len(Priority priority) const;
   size_t waiting() const;  // keys waiting for their delay
   bool isProcessing(const kube::ObjectKey& key) const;
   // When the earliest delayed key becomes ready, if any is waiting.
   std::optional<common::Clock::SteadyTime> nextReadyAt() const;
 
  private:
-  void addLocked(const kube::ObjectKey& key, common::Clock::SteadyTime now);
+  static constexpr size_t kPriorities = 2;
+  struct Started {
+    common::Clock::SteadyTime at;
+    Priority priority;
+  };
+  struct Waiting {
+    common::Clock::SteadyTime at;
+    Priority priority;
+  };
+  using Line = std::list<kube::ObjectKey>;
+
+  void addLocked(const kube::ObjectKey& key, common::Clock::SteadyTime now, Priority priority);
+  void addAfterLocked(const kube::ObjectKey& key, std::chrono::nanoseconds delay,
+                      std::optional<Priority> priority);
+  // The priority the key has here now: the highest of taken at, queued at, waiting at.
+  Priority priorityNowLocked(const kube::ObjectKey& key) const;
+  void pushReadyLocked(const kube::ObjectKey& key, Priority priority);
+  size_t readyLocked() const;
   void promoteDueLocked(common::Clock::SteadyTime now);
   std::optional<kube::ObjectKey> takeLocked(common::Clock::SteadyTime now);
   void collectMetrics();
@@ -80,12 +113,15 @@ class WorkQueue {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<kube::ObjectKey> queue_;
-  std::unordered_set<kube::ObjectKey, kube::ObjectKeyHash> dirty_;
-  std::unordered_map<kube::ObjectKey, common::Clock::SteadyTime, kube::ObjectKeyHash> processing_;
+  // Keys ready to be taken, one line per priority (index = Priority), and where each one sits.
+  std::array<Line, kPriorities> ready_;
+  std::unordered_map<kube::ObjectKey, Line::iterator, kube::ObjectKeyHash> inLine_;
+  // Keys to be processed (queued, or re-added while processing) and at which priority.
+  std::unordered_map<kube::ObjectKey, Priority, kube::ObjectKeyHash> dirty_;
+  std::unordered_map<kube::ObjectKey, Started, kube::ObjectKeyHash> processing_;
   std::unordered_map<kube::ObjectKey, common::Clock::SteadyTime, kube::ObjectKeyHash> addedAt_;
   std::multimap<common::Clock::SteadyTime, kube::ObjectKey> timers_;
-  std::unordered_map<kube::ObjectKey, common::Clock::SteadyTime, kube::ObjectKeyHash> waitingFor_;
+  std::unordered_map<kube::ObjectKey, Waiting, kube::ObjectKeyHash> waitingFor_;
   bool shuttingDown_ = false;
 
   // Metrics (null without a registry).

@@ -51,7 +51,6 @@ influx::HttpTokenClientOptions LiveDouble::options(influx::UrlShape shape) {
   }
   o.allowInsecureHttp = server_->caFile().empty();
   o.timeout = std::chrono::milliseconds(3000);
-  o.sleeper = &sleeper_;
   o.logger = common::Logger(sink_);
   return o;
 }

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "common/log.h"
-#include "common/sleeper.h"
 #include "http/transport.h"
 #include "influx/http_token_client.h"
 #include "management/double_server.h"
@@ -45,7 +44,6 @@ class LiveDouble {
   // True when a captured log line contains the management token or a remembered access token.
   bool secretLeaked() const;
   std::string logs() const { return lines_.joined(); }
-  common::RecordingSleeper& sleeper() { return sleeper_; }
 
  private:
   std::unique_ptr<doubles::management::ManagementDoubleServer> server_;
@@ -53,7 +51,6 @@ class LiveDouble {
   std::filesystem::path dir_;
   std::string tokenFile_;
   common::RealClock clock_;
-  common::RecordingSleeper sleeper_;  // no clock: retries do not wait
   common::CapturedLines lines_;
   std::shared_ptr<common::LogSink> sink_;
   std::vector<common::Secret> secrets_;

@@ -1,5 +1,5 @@
 // HttpTokenClient against the in-process face of the Management API double: no sockets, no
-// real time (a FakeClock and a RecordingSleeper), every exchange held to the OpenAPI contract.
+// real time (a FakeClock; the client never waits), every exchange held to the OpenAPI contract.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -55,10 +55,11 @@ struct Harness {
     options.clusterId = api->clusterId();
     options.managementTokenFile = tokenFile;
     options.clock = &clock;
-    options.sleeper = &sleeper;
     options.logger = common::Logger(sink);
-    options.random = [] { return 0.5; };
-    options.observer = [this](const influx::AttemptRecord& r) { attempts.push_back(r); };
+    options.observer = [this](const influx::AttemptRecord& r) {
+      attempts.push_back(r);
+      clock.advance(attemptTakes);  // as if the attempt had taken this long
+    };
     auto t = std::make_unique<InProcessTransport>(api->handler());
     transport = t.get();
     auto c = HttpTokenClient::make(options, std::move(t));
@@ -75,7 +76,7 @@ struct Harness {
   }
 
   common::FakeClock clock;
-  common::RecordingSleeper sleeper;
+  std::chrono::milliseconds attemptTakes{0};
   std::filesystem::path dir;
   std::string tokenFile;
   std::unique_ptr<ManagementApi> api;
@@ -156,7 +157,9 @@ TEST_CASE(
   CHECK(h.transport->requests().size() == 3);  // no request without a token
 }
 
-TEST_CASE("HttpTokenClient: GET, PATCH and DELETE are retried with backoff on 500, 503 and 429") {
+TEST_CASE(
+    "HttpTokenClient: GET, PATCH and DELETE answered 500, 503 or 429 come back at once with the "
+    "least delay before a retry, which the caller makes") {
   struct Row {
     const char* method;
     int status;
@@ -171,23 +174,28 @@ TEST_CASE("HttpTokenClient: GET, PATCH and DELETE are retried with backoff on 50
   Fault fault;
   fault.method = row.method;
   fault.pathRegex = ".*/tokens.*";
-  fault.times = 2;
+  fault.times = 1;
   fault.kind = FaultKind::kStatus;
   fault.status = row.status;
   REQUIRE(h.api->addFault(fault).isOk());
-  common::Status result;
-  if (std::string(row.method) == "GET") {
-    result = h.client->get(created->token.id).status();
-  } else if (std::string(row.method) == "PATCH") {
-    result = h.client->update(created->token.id, UpdateRequest{"renamed", std::nullopt}).status();
-  } else {
-    result = h.client->revoke(created->token.id).status();
-  }
-  CHECK(result.isOk());
-  CHECK(countCalls(*h.api, row.method) == 3);
-  // Backoff policy 200 ms doubling, jitter drawn at the middle: 200 then 400.
-  CHECK(h.sleeper.waits() == std::vector<std::chrono::milliseconds>{
-                                 std::chrono::milliseconds(200), std::chrono::milliseconds(400)});
+  auto call = [&]() -> common::Status {
+    if (std::string(row.method) == "GET") {
+      return h.client->get(created->token.id).status();
+    }
+    if (std::string(row.method) == "PATCH") {
+      return h.client->update(created->token.id, UpdateRequest{"renamed", std::nullopt}).status();
+    }
+    return h.client->revoke(created->token.id).status();
+  };
+  const auto before = h.clock.now();
+  common::Status first = call();
+  CHECK(first.code() == Code::kUnavailable);
+  CHECK(first.retryAfter() == std::chrono::milliseconds(200));  // the policy's least delay
+  CHECK(countCalls(*h.api, row.method) == 1);
+  CHECK(h.clock.now() == before);  // nothing waited
+  // The caller's retry (a requeue) goes through.
+  CHECK(call().isOk());
+  CHECK(countCalls(*h.api, row.method) == 2);
   CHECK(h.contract->violations().empty());
 }
 
@@ -204,7 +212,7 @@ TEST_CASE(
   REQUIRE_FALSE(created.ok());
   CHECK(created.status().code() == Code::kOutcomeUnknown);
   CHECK(countCalls(*h.api, "POST") == 1);
-  CHECK(h.sleeper.waits().empty());
+  CHECK(created.status().retryAfter() == std::chrono::milliseconds(200));
 }
 
 TEST_CASE(
@@ -257,48 +265,87 @@ TEST_CASE(
   CHECK_THAT(h.lines.joined(), !Catch::Contains("[warn]") && !Catch::Contains("\"warn\""));
 }
 
-TEST_CASE("HttpTokenClient: a POST that certainly never left is sent again") {
+TEST_CASE("HttpTokenClient: a POST that certainly never left is sent again at once, once") {
   Harness h;
-  h.transport->failNext(common::Status(Code::kUnavailable, "connection refused; not sent"), 2);
-  auto created = h.client->create(request("second try"));
-  REQUIRE(created.ok());
-  CHECK(h.transport->requests().size() == 3);
-  CHECK(h.api->tokens().size() == 1);
-}
-
-TEST_CASE("HttpTokenClient: idempotent calls give up after the last attempt with Unavailable") {
-  Harness h;
-  h.transport->failNext(common::Status(Code::kOutcomeUnknown, "connection reset"), 10);
-  auto listed = h.client->list();
-  REQUIRE_FALSE(listed.ok());
-  CHECK(listed.status().code() == Code::kUnavailable);
-  CHECK_THAT(listed.status().message(), Catch::Contains("after 4 attempts"));
-  CHECK(h.sleeper.waits().size() == 3);
-  CHECK(h.attempts.size() == 4);
+  SECTION("the second attempt goes through") {
+    h.transport->failNext(common::Status(Code::kUnavailable, "connection refused; not sent"), 1);
+    auto created = h.client->create(request("second try"));
+    REQUIRE(created.ok());
+    CHECK(h.api->tokens().size() == 1);
+  }
+  SECTION("the second fails too: Unavailable, nothing created, the delay handed back") {
+    h.transport->failNext(common::Status(Code::kUnavailable, "connection refused; not sent"), 2);
+    auto created = h.client->create(request("second try"));
+    REQUIRE_FALSE(created.ok());
+    CHECK(created.status().code() == Code::kUnavailable);
+    CHECK(created.status().retryAfter() == std::chrono::milliseconds(200));
+    CHECK(h.api->tokens().empty());
+  }
+  CHECK(h.transport->requests().size() == 2);
 }
 
 TEST_CASE(
-    "HttpTokenClient: Retry-After is honoured, and one longer than allowed ends the retries") {
+    "HttpTokenClient: a call that got no answer is sent again at once on a new connection, "
+    "within the one timeout, then given up with Unavailable") {
   Harness h;
-  Fault fault;
-  fault.method = "GET";
-  fault.kind = FaultKind::kStatus;
-  fault.status = 503;
-  SECTION("a short Retry-After lengthens the wait") {
-    fault.retryAfterSeconds = 2;
-    REQUIRE(h.api->addFault(fault).isOk());
-    REQUIRE(h.client->list().ok());
-    CHECK(h.sleeper.waits() == std::vector<std::chrono::milliseconds>{std::chrono::seconds(2)});
-  }
-  SECTION("a long one hands the delay back to the caller") {
-    fault.retryAfterSeconds = 120;
-    REQUIRE(h.api->addFault(fault).isOk());
+  const common::Status reset(Code::kOutcomeUnknown, "connection reset");
+  SECTION("a quick failure (a closed pooled connection): one resend with the time left") {
+    h.transport->failNext(reset, 10);
+    h.attemptTakes = std::chrono::milliseconds(3000);
     auto listed = h.client->list();
     REQUIRE_FALSE(listed.ok());
     CHECK(listed.status().code() == Code::kUnavailable);
-    CHECK(listed.status().retryAfter() == std::chrono::milliseconds(120000));
-    CHECK(h.sleeper.waits().empty());
+    CHECK_THAT(listed.status().message(), Catch::Contains("after 2 attempts"));
+    CHECK(listed.status().retryAfter() == std::chrono::milliseconds(200));
+    REQUIRE(h.attempts.size() == 2);
+    auto sent = h.transport->requests();
+    REQUIRE(sent.size() == 2);
+    CHECK_FALSE(sent[0].timeout.has_value());  // the transport's own, pooled
+    CHECK(sent[1].timeout == std::chrono::milliseconds(7000));
   }
+  SECTION("a failure that used more than half the timeout is not resent") {
+    h.transport->failNext(reset, 10);
+    h.attemptTakes = std::chrono::milliseconds(6000);
+    auto listed = h.client->list();
+    REQUIRE_FALSE(listed.ok());
+    CHECK(listed.status().code() == Code::kUnavailable);
+    CHECK(h.attempts.size() == 1);
+  }
+  SECTION("a timeout is not resent: it used the call's time") {
+    h.transport->failNext(common::Status(Code::kDeadlineExceeded, "timed out"), 1);
+    auto got = h.client->get("55555555-5555-4555-8555-555555555555");
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.status().code() == Code::kDeadlineExceeded);
+    CHECK(got.status().retryAfter() == std::chrono::milliseconds(200));
+    CHECK(h.attempts.size() == 1);
+  }
+}
+
+TEST_CASE(
+    "HttpTokenClient: a 503 with Retry-After comes back at once, the server's delay handed to "
+    "the caller (a slow API never holds a worker)") {
+  Harness h;
+  Fault fault;
+  fault.method = "DELETE";
+  fault.pathRegex = ".*/tokens.*";
+  fault.kind = FaultKind::kStatus;
+  fault.status = 503;
+  struct Row {
+    int retryAfterSeconds;
+    std::chrono::milliseconds handedBack;
+  };
+  auto row = GENERATE(Row{30, std::chrono::seconds(30)}, Row{2, std::chrono::seconds(2)},
+                      Row{3600, std::chrono::seconds(300)});  // capped by maxRetryAfter
+  CAPTURE(row.retryAfterSeconds);
+  fault.retryAfterSeconds = row.retryAfterSeconds;
+  REQUIRE(h.api->addFault(fault).isOk());
+  const auto before = h.clock.now();
+  auto revoked = h.client->revoke("55555555-5555-4555-8555-555555555555");
+  REQUIRE_FALSE(revoked.ok());
+  CHECK(revoked.status().code() == Code::kUnavailable);
+  CHECK(revoked.status().retryAfter() == row.handedBack);
+  CHECK(countCalls(*h.api, "DELETE") == 1);
+  CHECK(h.clock.now() == before);
 }
 
 TEST_CASE("HttpTokenClient: answers that are not what the API promises are typed errors") {

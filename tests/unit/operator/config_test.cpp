@@ -41,6 +41,7 @@ TEST_CASE("Defaults are those of the manifests and controller-runtime") {
   CHECK(c->burst == 30);
   CHECK(c->shape == influx::UrlShape::kClustered);
   CHECK(c->managementTimeout == 10s);
+  CHECK(c->kubeApiTimeout == 10s);
   CHECK(c->resyncPeriod == 10min);
   CHECK(c->maxConcurrentReconciles == 4);
   CHECK_FALSE(c->leaderElect);
@@ -95,6 +96,9 @@ TEST_CASE("Flags set what they name, in both spellings") {
       {"durations read as Go writes them",
        {"--management-timeout", "1m30s"},
        [](const Config& c) { return c.managementTimeout == 90s; }},
+      {"the Kubernetes API timeout is a flag",
+       {"--kube-api-timeout", "5s"},
+       [](const Config& c) { return c.kubeApiTimeout == 5s; }},
       {"milliseconds are durations too",
        {"--leader-election-retry-period", "500ms"},
        [](const Config& c) { return c.retryPeriod == 500ms; }},

@@ -67,6 +67,8 @@ TEST_CASE("Controller: the reconcile's Action decides what happens next") {
       {"an error with Retry-After comes back after it",
        Status(Code::kUnavailable, "429").withRetryAfter(std::chrono::seconds(7)), "error",
        milliseconds(7000)},
+      {"requeue with a least delay: back after the longer of it and the rate limiter's",
+       Action::requeue(std::chrono::seconds(30)), "requeue", milliseconds(30000)},
       {"a conflict is retried (re-read)", Status(Code::kConflict, "409"), "error", milliseconds(5)},
       {"an error that cannot succeed until something changes is terminal",
        Status(Code::kInvalidArgument, "bad spec"), "error", std::nullopt},
@@ -299,4 +301,89 @@ TEST_CASE("Controller: mapToOwner maps a dependent to its controller owner of th
   CHECK(keys[0] == ObjectKey{"telemetry", "writer"});
   CHECK(runtime::mapToOwner("other.group", "DatabaseToken")(secret).empty());
   CHECK(runtime::mapToSelf()(secret) == std::vector<ObjectKey>{{"telemetry", "s"}});
+}
+
+namespace {
+
+// A changed object as an informer hands it over; "urgent" says what the priority function sees.
+runtime::ObjectPtr informed(const std::string& name, bool urgent) {
+  return std::make_shared<const nlohmann::json>(
+      nlohmann::json{{"metadata", {{"name", name}, {"namespace", "ns"}}}, {"urgent", urgent}});
+}
+
+runtime::Priority urgentField(const nlohmann::json& object) {
+  return object.value("urgent", false) ? runtime::Priority::kUrgent : runtime::Priority::kNormal;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "Controller: with a backlog of normal keys, an object the priority function calls "
+    "urgent is reconciled next") {
+  ControllerFixture f;
+  std::vector<std::string> order;
+  f.reconciler.answer = [&](const ObjectKey& key) -> common::Result<Action> {
+    order.push_back(key.name);
+    return Action::awaitChange();
+  };
+  auto handlers = f.controller->eventHandlers(runtime::mapToSelf(), urgentField);
+  for (int i = 0; i < 1000; ++i) {
+    handlers.onAdd(informed("issue-" + std::to_string(i), false));
+  }
+  REQUIRE(f.controller->processNext());  // the first issue is done
+  // One already queued becomes urgent (an update: its new state), and a new one arrives urgent.
+  handlers.onUpdate(informed("issue-500", false), informed("issue-500", true));
+  handlers.onAdd(informed("revoke-me", true));
+  handlers.onAdd(informed("issue-0", false));  // queued again behind the others
+  REQUIRE(f.controller->processNext());
+  REQUIRE(f.controller->processNext());
+  REQUIRE(f.controller->processNext());
+  CHECK(order == std::vector<std::string>{"issue-0", "issue-500", "revoke-me", "issue-1"});
+  int rest = 0;
+  while (f.controller->processNext()) {
+    ++rest;
+  }
+  CHECK(rest == 998);  // issue-2..999 but issue-500 (997), and issue-0 again
+  CHECK(f.reconciler.calls["issue-500"] == 1);
+}
+
+TEST_CASE("Controller: without a priority function every key is normal, in order") {
+  ControllerFixture f;
+  std::vector<std::string> order;
+  f.reconciler.answer = [&](const ObjectKey& key) -> common::Result<Action> {
+    order.push_back(key.name);
+    return Action::awaitChange();
+  };
+  auto handlers = f.controller->eventHandlers(runtime::mapToSelf());
+  handlers.onAdd(informed("a", false));
+  handlers.onAdd(informed("b", true));
+  while (f.controller->processNext()) {
+  }
+  CHECK(order == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("Controller: a failing urgent key is retried through the rate limiter and stays urgent") {
+  ControllerFixture f;
+  std::vector<std::string> order;
+  bool fail = true;
+  f.reconciler.answer = [&](const ObjectKey& key) -> common::Result<Action> {
+    order.push_back(key.name);
+    if (key.name == "revoke-me" && fail) {
+      fail = false;
+      return Status(Code::kUnavailable, "503 from the Management API")
+          .withRetryAfter(std::chrono::seconds(30));
+    }
+    return Action::awaitChange();
+  };
+  auto handlers = f.controller->eventHandlers(runtime::mapToSelf(), urgentField);
+  handlers.onAdd(informed("revoke-me", true));
+  REQUIRE(f.controller->processNext());
+  CHECK(f.controller->queue().waiting() == 1);  // not retried on the worker: back in the queue
+  for (int i = 0; i < 10; ++i) {
+    handlers.onAdd(informed("issue-" + std::to_string(i), false));
+  }
+  REQUIRE(f.controller->processNext());  // issue-0 while the revocation waits out Retry-After
+  f.clock.advance(std::chrono::seconds(30));
+  REQUIRE(f.controller->processNext());
+  CHECK(order == std::vector<std::string>{"revoke-me", "issue-0", "revoke-me"});
 }

@@ -4,6 +4,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -25,26 +26,35 @@ std::unique_ptr<WorkQueue> queueWith(common::Clock& clock, runtime::Registry* me
   return std::make_unique<WorkQueue>(std::move(o));
 }
 
-// Plays a script against a queue. Steps: "add a", "after a 10" (ms), "limited a", "forget a",
-// "done a", "get a" (expects a), "get -" (expects nothing ready), "tick 10" (ms), "len 2",
-// "waiting 1", "shutdown".
+// Plays a script against a queue. Steps: "add a", "after a 10" (ms), "limited a", "limited a
+// 7000" (not before 7000 ms), "forget a", "done a", "get a" (expects a), "get -" (expects nothing
+// ready), "tick 10" (ms), "len 2", "urgent 1" (ready urgent keys), "waiting 1", "shutdown".
+// add, after and limited take a last word "urgent" or "normal": the priority given.
 void play(const std::vector<std::string>& steps) {
   common::FakeClock clock;
   auto q = queueWith(clock);
   for (const auto& step : steps) {
     INFO("step: " << step);
     std::istringstream in(step);
-    std::string op, arg;
-    long long n = 0;
-    in >> op >> arg;
-    in >> n;
+    std::vector<std::string> words;
+    for (std::string w; in >> w;) {
+      words.push_back(w);
+    }
+    std::optional<runtime::Priority> priority;
+    if (words.back() == "urgent" || words.back() == "normal") {
+      priority = words.back() == "urgent" ? runtime::Priority::kUrgent : runtime::Priority::kNormal;
+      words.pop_back();
+    }
+    const std::string op = words.at(0);
+    const std::string arg = words.size() > 1 ? words[1] : "";
+    const long long n = words.size() > 2 ? std::stoll(words[2]) : 0;
     ObjectKey key{"ns", arg};
     if (op == "add") {
-      q->add(key);
+      q->add(key, priority.value_or(runtime::Priority::kNormal));
     } else if (op == "after") {
-      q->addAfter(key, milliseconds(n));
+      q->addAfter(key, milliseconds(n), priority);
     } else if (op == "limited") {
-      q->addRateLimited(key);
+      q->addRateLimited(key, milliseconds(n), priority);
     } else if (op == "forget") {
       q->forget(key);
     } else if (op == "done") {
@@ -61,6 +71,8 @@ void play(const std::vector<std::string>& steps) {
       clock.advance(milliseconds(std::stoll(arg)));
     } else if (op == "len") {
       CHECK(q->len() == std::stoul(arg));
+    } else if (op == "urgent") {
+      CHECK(q->len(runtime::Priority::kUrgent) == std::stoul(arg));
     } else if (op == "waiting") {
       CHECK(q->waiting() == std::stoul(arg));
     } else if (op == "shutdown") {
@@ -103,6 +115,52 @@ TEST_CASE("WorkQueue: client-go semantics, one sentence per script") {
         "forget a", "limited a", "tick 5", "get a"}},
       {"after shutdown nothing is handed out and adds are ignored",
        {"add a", "shutdown", "get -", "add b", "len 1", "get -"}},
+      {"a server's delay (Retry-After) is a floor on the rate limiter's backoff, which goes on",
+       {"limited a 7000", "tick 6999", "get -", "tick 1", "get a", "done a", "limited a", "tick 9",
+        "get -", "tick 1", "get a"}},
+  };
+  for (const Row& row : rows) {
+    INFO(row.sentence);
+    play(row.steps);
+  }
+}
+
+TEST_CASE("WorkQueue: urgent keys first, one sentence per script") {
+  struct Row {
+    const char* sentence;
+    std::vector<std::string> steps;
+  };
+  const Row rows[] = {
+      {"an urgent key is handed out before normal keys that went in earlier",
+       {"add a", "add b", "add c urgent", "urgent 1", "len 3", "get c", "get a", "get b"}},
+      {"urgent keys keep their order among themselves, and so do normal ones",
+       {"add a urgent", "add b", "add c urgent", "add d", "get a", "get c", "get b", "get d"}},
+      {"an urgent add of a key queued as normal moves it ahead, and it is still delivered once",
+       {"add a", "add b", "add c", "add b urgent", "len 3", "urgent 1", "get b", "get a", "get c",
+        "get -"}},
+      {"an urgent add of a key already urgent keeps its place",
+       {"add a urgent", "add b urgent", "add a urgent", "get a", "get b"}},
+      {"a normal add does not lower a queued urgent key",
+       {"add a", "add b urgent", "add b", "urgent 1", "get b", "get a"}},
+      {"a key re-added as urgent while in progress is not handed out, then comes back urgent",
+       {"add a", "add b", "get a", "add a urgent", "get b", "get -", "add c", "done a", "get a",
+        "get c", "done a", "get -"}},
+      {"the priority is dropped when the key is taken: a later plain add is normal",
+       {"add a urgent", "get a", "done a", "add b", "add a", "get b", "get a"}},
+      {"a rate-limited requeue keeps the priority the key was taken at",
+       {"add a urgent", "get a", "limited a", "done a", "add b", "tick 5", "get a", "get b"}},
+      {"a delayed requeue keeps the priority the key was taken at",
+       {"add a urgent", "get a", "after a 100", "done a", "add b", "tick 100", "get a", "get b"}},
+      {"a requeue takes the priority given",
+       {"add a urgent", "get a", "after a 10 normal", "done a", "add b", "tick 10", "get b",
+        "get a"}},
+      {"a delayed normal key is normal when it comes due",
+       {"add b", "after a 10", "tick 10", "get b", "get a"}},
+      {"a key delayed twice keeps the earlier time and the higher priority",
+       {"after a 10", "after a 50 urgent", "add b", "waiting 1", "tick 10", "get a", "get b",
+        "tick 40", "get -"}},
+      {"an urgent rate-limited add of an idle key is urgent",
+       {"add b", "limited a urgent", "tick 5", "get a", "get b"}},
   };
   for (const Row& row : rows) {
     INFO(row.sentence);

@@ -552,6 +552,29 @@ TEST_CASE("TokenReconciler: revocation") {
        .conditions = "Ready=True TokenReady, Synced=False ApiUnavailable, Revoked=False NotRevoked",
        .events = {"ApiUnavailable"},
        .secret = "#1"},
+      {.sentence = "a revocation answered 503 with Retry-After: 30 returns at once (no worker "
+                   "waits) and is retried through the queue, not before 30 s",
+       .given =
+           [&](World& w) {
+             w.issued();
+             revokedSpec(w);
+             w.influx.failNext(Op::kRevoke, Status(Code::kUnavailable, "503 Service Unavailable")
+                                                .withRetryAfter(std::chrono::seconds(30)));
+           },
+       .when =
+           [](World& w) {
+             const auto before = w.clock.now();
+             auto result = w.reconcile();
+             CHECK(w.clock.now() == before);  // nothing slept on the worker
+             return result;
+           },
+       .timeline = {"api DELETE tokens/#1 → Unavailable", kStatusPatch},
+       .next = "Unavailable, then retry with backoff, not before 30000ms",
+       .phase = "Active",
+       .tokenId = "#1",
+       .conditions = "Ready=True TokenReady, Synced=False ApiUnavailable, Revoked=False NotRevoked",
+       .events = {"ApiUnavailable"},
+       .secret = "#1"},
       {.sentence = "spec.revoked set back to false (an old CRD without the CEL rule) is refused: "
                    "the token stays revoked and none is issued",
        .given =
@@ -666,7 +689,7 @@ TEST_CASE("TokenReconciler: Management API errors") {
        .given = failingCreate(Status(Code::kUnavailable, "429 Too Many Requests")
                                   .withRetryAfter(std::chrono::seconds(30))),
        .timeline = kFailedCreate,
-       .next = "Unavailable, then requeue after 30000ms",
+       .next = "Unavailable, then retry with backoff, not before 30000ms",
        .phase = "Pending",
        .conditions = "Synced=False ApiUnavailable, Ready=False ApiUnavailable",
        .events = {"ApiUnavailable"}},

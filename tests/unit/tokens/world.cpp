@@ -49,6 +49,9 @@ World::World() : influx(clock), server_(doubleOptions()) {
 World::~World() = default;
 
 void World::build() {
+  if (client_ == nullptr) {
+    client_ = &influx;
+  }
   inventory_ = std::make_unique<TokenInventory>(clock);
   inventory_->setRefreshHook([this] {
     std::lock_guard lk(mu_);
@@ -58,12 +61,12 @@ void World::build() {
   ro.scope = scope_;
   ro.redactor = redactor_;
   reconciler_ =
-      std::make_unique<TokenReconciler>(*kube_, influx, tokenCache, secretCache, *inventory_,
+      std::make_unique<TokenReconciler>(*kube_, *client_, tokenCache, secretCache, *inventory_,
                                         events, foreignSecrets, clock, logger_, ro);
   InventoryOptions io;
   io.scope = scope_;
   inventoryReconciler_ = std::make_unique<InventoryReconciler>(
-      influx, *inventory_, tokenCache, secretCache, events,
+      *client_, *inventory_, tokenCache, secretCache, events,
       [this](const kube::ObjectKey& key) {
         std::lock_guard lk(mu_);
         enqueued_.push_back(key);
@@ -229,6 +232,11 @@ void World::restart() {
   build();
 }
 
+void World::useTokenClient(dbtoken::influx::TokenClient& client) {
+  client_ = &client;
+  build();
+}
+
 void World::setScope(std::string instance, std::vector<std::string> namespaces) {
   scope_ = Scope{kClusterId, std::move(instance), std::move(namespaces)};
   build();
@@ -271,7 +279,13 @@ std::string outcome(const common::Result<runtime::Action>& result) {
       case runtime::Action::Kind::kAwaitChange:
         return "wait for a change";
       case runtime::Action::Kind::kRequeue:
-        return "retry with backoff";
+        return a.delay().count() > 0
+                   ? "retry with backoff, not before " +
+                         std::to_string(
+                             std::chrono::duration_cast<std::chrono::milliseconds>(a.delay())
+                                 .count()) +
+                         "ms"
+                   : "retry with backoff";
       case runtime::Action::Kind::kRequeueAfter:
         return "requeue after " +
                std::to_string(

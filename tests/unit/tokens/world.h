@@ -120,6 +120,11 @@ class World {
   common::Result<runtime::Action> reconcileInventory();
   // A new process: no memory of what it issued, the inventory not loaded yet.
   void restart();
+  // From now on (a new process) the reconcilers talk to this client instead of the fake, e.g.
+  // an HttpTokenClient over the Management API double; it must outlive the World's use of it.
+  void useTokenClient(dbtoken::influx::TokenClient& client);
+  // The token reconciler, for a Controller to drive.
+  runtime::Reconciler& reconciler() { return *reconciler_; }
   // The next restart() (or this world, from now on) runs as this install over these
   // namespaces (default: instance kInstance over every namespace).
   void setScope(std::string instance, std::vector<std::string> namespaces);
@@ -149,6 +154,7 @@ class World {
   std::shared_ptr<common::Redactor> redactor_ = std::make_shared<common::Redactor>();
   Scope scope_{kClusterId, kInstance, {}};
   common::Logger logger_;
+  dbtoken::influx::TokenClient* client_ = nullptr;  // the fake unless useTokenClient()
   std::unique_ptr<TokenInventory> inventory_;
   std::unique_ptr<TokenReconciler> reconciler_;
   std::unique_ptr<InventoryReconciler> inventoryReconciler_;
@@ -162,7 +168,8 @@ class World {
 
 // --- renderings for the rows of the tests ------------------------------------------------------
 // What happens next: "wait for a change", "requeue after 500ms", or the error and what the
-// controller's default error policy makes of it ("Unavailable, retry with backoff").
+// controller's default error policy makes of it ("Unavailable, then retry with backoff", with
+// ", not before 30000ms" when the server named a delay).
 std::string outcome(const common::Result<runtime::Action>& result);
 // The conditions of an object: "Ready=True TokenReady, Synced=True Synced, Revoked=False ...".
 std::string conditionsOf(const nlohmann::json& object);
