@@ -71,18 +71,24 @@ KubeEventRecorder::KubeEventRecorder(kube::KubeApi& api, EventRecorderOptions op
       spam_(options_.cacheSize),
       series_(options_.cacheSize),
       aggregates_(options_.cacheSize) {
-  for (const char* reason : {"queue_full", "spam", "write_failed"}) {
+  for (const char* reason : {"queue_full", "spam", "write_failed", "shutdown"}) {
     droppedTotal_.with({reason});  // every series exists from the start, at 0
   }
   writer_ = std::thread([this] { writerLoop(); });
 }
 
 KubeEventRecorder::~KubeEventRecorder() {
+  std::deque<Pending> left;
   {
-    std::lock_guard lk(mu_);
+    std::unique_lock lk(mu_);
+    cv_.wait_for(lk, options_.drainTimeout, [this] { return queue_.empty() && !writing_; });
     stopping_ = true;
+    left.swap(queue_);  // the write in flight, if any, still finishes
   }
   cv_.notify_all();
+  for (const auto& p : left) {
+    dropped("shutdown", p);
+  }
   writer_.join();
 }
 

@@ -8,7 +8,7 @@
 // operator gives it a client of its own, with its own rate limit): event() never blocks a
 // reconcile on the API server, a full queue drops events rather than memory, and every drop is
 // counted (dbtoken_events_dropped_total{reason}) and logged at debug, with at most one warning
-// a minute.
+// a minute. At shutdown the queue gets a bounded time to drain.
 // Event messages are readable by anyone who can list events in the namespace: callers must
 // never put an access token, a management token or any other secret in a reason or message.
 #pragma once
@@ -53,6 +53,9 @@ struct EventRecorderOptions {
   std::chrono::seconds spamRefillEvery{300};
   size_t cacheSize = 4096;  // objects and event series remembered (least recently used go)
   size_t queueSize = 1000;  // events waiting to be written; beyond this they are dropped
+  // At destruction, how long queued events may still be written (real time); the rest are
+  // dropped, so a backlog behind the Events' own rate limit never holds up a shutdown.
+  std::chrono::milliseconds drainTimeout{5000};
   // client-go's aggregation: the aggregateMaxEvents-th different message within aggregateWindow
   // for one object, type and reason (and every one after it while they keep coming within the
   // window) is written as one Event, "(combined from similar events): <latest message>".
@@ -70,7 +73,7 @@ struct EventRecorderOptions {
 class KubeEventRecorder final : public EventRecorder {
  public:
   KubeEventRecorder(kube::KubeApi& api, EventRecorderOptions options);
-  ~KubeEventRecorder() override;  // writes what is queued, then stops
+  ~KubeEventRecorder() override;  // writes what is queued within drainTimeout, then stops
 
   void event(const nlohmann::json& object, EventType type, const std::string& reason,
              const std::string& message) override;

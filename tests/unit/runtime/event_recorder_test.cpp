@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <future>
+#include <thread>
 
 #include "kube/api_server.h"
 #include "kube/object.h"
@@ -275,4 +276,55 @@ TEST_CASE("EventRecorder: an event the API refuses is dropped, counted, and not 
   CHECK(dropped.with({"spam"}).value() == 0);
   std::string text = metrics.render();
   CHECK(text.find("dbtoken_events_dropped_total{reason=\"write_failed\"} 2") != std::string::npos);
+}
+
+TEST_CASE(
+    "EventRecorder: at shutdown, events still queued after the drain timeout are dropped and "
+    "counted; the write in flight finishes") {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false;
+  bool release = false;
+  testing::FakeKubeApi api;
+  api.onCreate = [&](const kube::Resource&, const std::string&, const json& event,
+                     const kube::WriteOptions&) -> common::Result<json> {
+    std::unique_lock lk(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lk, [&] { return release; });
+    return event;
+  };
+  common::FakeClock clock;
+  runtime::Registry metrics;
+  auto& dropped = metrics.counter("dbtoken_events_dropped_total", "", {"reason"});
+  auto& created = metrics.counter("dbtoken_events_written_total", "", {"result"});
+  runtime::EventRecorderOptions o;
+  o.clock = &clock;
+  o.metrics = &metrics;
+  o.drainTimeout = std::chrono::milliseconds(0);
+  auto recorder = std::make_unique<runtime::KubeEventRecorder>(api, o);
+  json object = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"metadata", {{"name", "s"}, {"namespace", "default"}, {"uid", "u"}}}};
+  recorder->event(object, runtime::EventType::kNormal, "First", "first");
+  {
+    std::unique_lock lk(mu);
+    REQUIRE(cv.wait_for(lk, std::chrono::seconds(10), [&] { return entered; }));
+  }
+  for (int i = 0; i < 5; ++i) {
+    recorder->event(object, runtime::EventType::kNormal, "Next" + std::to_string(i), "next");
+  }
+  auto stopped = std::async(std::launch::async, [&recorder] { recorder.reset(); });
+  // The five queued ones are dropped before the writer is joined, while it is still stuck.
+  for (int i = 0; i < 1000 && dropped.with({"shutdown"}).value() < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  {
+    std::lock_guard lk(mu);
+    release = true;
+  }
+  cv.notify_all();
+  REQUIRE(stopped.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(dropped.with({"shutdown"}).value() == 5);
+  CHECK(created.with({"created"}).value() == 1);
 }
