@@ -47,6 +47,20 @@ std::string versionString() {
   return std::string("influxdb-token-operator ") + DBTOKEN_VERSION;
 }
 
+kube::RestOptions kubeClientOptions(const Config& config, kube::RestOptions base) {
+  base.qps = config.qps;
+  base.burst = config.burst;
+  base.limitsExplicit = config.kubeApiLimitsExplicit;
+  return base;
+}
+
+kube::RestOptions eventClientOptions(const Config& config, kube::RestOptions base) {
+  base.qps = config.eventsQps;
+  base.burst = config.eventsBurst;
+  base.limitsExplicit = true;  // a budget for a secondary stream, not a guard for the server
+  return base;
+}
+
 namespace {
 
 std::string envOr(const char* name, std::string fallback) {
@@ -255,16 +269,21 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
   if (!cluster->auth.token.empty()) {
     redactor->add(cluster->auth.token);
   }
-  kube::RestOptions restOptions;
-  restOptions.qps = config.qps;
-  restOptions.burst = config.burst;
-  restOptions.timeout = config.kubeApiTimeout;
-  restOptions.logger = logger;
-  restOptions.redactor = redactor;
-  restOptions.observer = runtime::restClientMetrics(registry);
+  kube::RestOptions clientBase;
+  clientBase.logger = logger;
+  clientBase.redactor = redactor;
+  clientBase.observer = runtime::restClientMetrics(registry);
+  clientBase.timeout = config.kubeApiTimeout;
+  kube::RestOptions restOptions = kubeClientOptions(config, clientBase);
   auto kubeApi = kube::RestKubeApi::make(*cluster, restOptions);
   if (!kubeApi.ok()) {
     return {kExitBadConfig, kubeApi.status().message()};
+  }
+  // Events through a client of their own, like client-go's event broadcaster: a burst of
+  // Events waits on its own limiter, never in front of a Secret or status write.
+  auto eventApi = kube::RestKubeApi::make(*cluster, eventClientOptions(config, clientBase));
+  if (!eventApi.ok()) {
+    return {kExitBadConfig, eventApi.status().message()};
   }
   log.info("starting", {{"version", DBTOKEN_VERSION},
                         {"kubernetes", cluster->source},
@@ -333,7 +352,8 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
   eventOptions.instance = envOr("POD_NAME", hostName());
   eventOptions.logger = logger;
   eventOptions.redactor = redactor;
-  runtime::KubeEventRecorder events(**kubeApi, eventOptions);
+  eventOptions.metrics = &registry;
+  runtime::KubeEventRecorder events(**eventApi, eventOptions);
 
   common::RealClock clock;
   tokens::TokenInventory inventory(clock);

@@ -6,6 +6,7 @@
 #include <stop_token>
 
 #include "common/log.h"
+#include "kube/rest_client.h"
 #include "operator/config.h"
 
 namespace dbtoken::op {
@@ -26,5 +27,13 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
                       std::shared_ptr<common::Redactor> redactor, std::stop_token stop);
 
 std::string versionString();
+
+// The options of the operator's main Kubernetes client (informers, reconciles, leader
+// election), over `base` (logger, redactor, metrics observer): the configured limit, kept under
+// the server's flow control only when set explicitly.
+kube::RestOptions kubeClientOptions(const Config& config, kube::RestOptions base);
+// The options of the Event recorder's own client: its own budget (--events-qps/--events-burst)
+// that always applies, so Events never take from the budget of the necessary writes.
+kube::RestOptions eventClientOptions(const Config& config, kube::RestOptions base);
 
 }  // namespace dbtoken::op

@@ -61,6 +61,16 @@ Status setInt(int& out, const std::string& flag, const std::string& v, int min, 
   return Status::ok();
 }
 
+Status setRate(double& out, const std::string& flag, const std::string& v) {
+  char* end = nullptr;
+  double q = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end != '\0' || !(q > 0) || q > 100000) {
+    return bad(flag, "want a positive number, got \"" + v + "\"");
+  }
+  out = q;
+  return Status::ok();
+}
+
 Status setAddress(ListenAddress& out, const std::string& flag, const std::string& v) {
   auto a = parseListenAddress(v);
   if (!a) {
@@ -120,19 +130,27 @@ std::vector<Flag> flags() {
          }
          return Status::ok();
        }},
-      {"kube-api-qps", "n", "client-side request rate to the Kubernetes API (default 20)",
+      {"kube-api-qps", "n",
+       "client-side request rate to the Kubernetes API (default 20, and only until the server "
+       "shows API Priority and Fairness; set, it always applies)",
        [](Config& c, const std::string& v) {
-         char* end = nullptr;
-         double q = std::strtod(v.c_str(), &end);
-         if (v.empty() || *end != '\0' || q <= 0) {
-           return bad("kube-api-qps", "want a positive number, got \"" + v + "\"");
-         }
-         c.qps = q;
-         return Status::ok();
+         c.kubeApiLimitsExplicit = true;
+         return setRate(c.qps, "kube-api-qps", v);
        }},
-      {"kube-api-burst", "n", "client-side burst to the Kubernetes API (default 30)",
+      {"kube-api-burst", "n",
+       "client-side burst to the Kubernetes API (default 30; set, it always applies like "
+       "--kube-api-qps)",
        [](Config& c, const std::string& v) {
+         c.kubeApiLimitsExplicit = true;
          return setInt(c.burst, "kube-api-burst", v, 1, 100000);
+       }},
+      {"events-qps", "n",
+       "request rate of the Event recorder's own Kubernetes client (default 5); Events beyond "
+       "it wait in a bounded queue, then are dropped and counted",
+       [](Config& c, const std::string& v) { return setRate(c.eventsQps, "events-qps", v); }},
+      {"events-burst", "n", "burst of the Event recorder's own Kubernetes client (default 25)",
+       [](Config& c, const std::string& v) {
+         return setInt(c.eventsBurst, "events-burst", v, 1, 100000);
        }},
       {"management-url", "url",
        "InfluxDB Management API: https://<host>/api/v0 (Clustered) or "

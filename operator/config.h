@@ -29,10 +29,23 @@ struct Config {
   std::string kubeconfig;
   std::string context;
   std::vector<std::string> namespaces;  // empty: every namespace
+  // Client-side limit for a server without API Priority and Fairness. Set explicitly (flag or
+  // environment), it holds even when the server does flow control.
   double qps = 20;
   int burst = 30;
   // One Kubernetes API request (a watch excepted): bounds how long a call holds a worker.
   std::chrono::milliseconds kubeApiTimeout{10000};
+  bool kubeApiLimitsExplicit = false;
+  // The Event recorder's own client budget (client-go's event broadcaster has its own too), so
+  // Events never spend the one of the necessary writes. Always applies, flow control or not:
+  // the server sees Events and real work as one flow and cannot put Events behind. Burst 25 is
+  // the per-object spam filter's burst, so one object's worth of Events goes out at once; 5/s
+  // (300 a minute) is far above what a healthy operator emits (one Event per external action)
+  // and a quarter of the main client's default, so on a server without flow control Events add
+  // at most a quarter to the load. A backlog (1,000 issues at once) waits in the recorder's
+  // bounded queue and drains after the work is done.
+  double eventsQps = 5;
+  int eventsBurst = 25;
 
   // InfluxDB Management API
   std::string managementUrl;  // without the Dedicated account/cluster path

@@ -199,15 +199,32 @@ Result<RestKubeApi::Answer> RestKubeApi::sendOnce(Call& call) {
   return answer;
 }
 
+void RestKubeApi::noteFlowControl(const http::Headers& headers) {
+  if (options_.limitsExplicit || options_.qps <= 0 ||
+      serverFlowControl_.load(std::memory_order_relaxed) || !headers.has(kFlowSchemaUidHeader)) {
+    return;
+  }
+  if (!serverFlowControl_.exchange(true)) {
+    log_.info(
+        "the Kubernetes API server does API Priority and Fairness: client-side throttling is "
+        "off, the server's flow control decides",
+        {{"qps", options_.qps}, {"burst", options_.burst}});
+  }
+}
+
 Result<RestKubeApi::Answer> RestKubeApi::exchange(Call& call) {
   common::Backoff backoff(options_.retryBackoff, options_.random);
   bool refreshedToken = false;
   const bool isRead = call.request.method == "GET";
   for (int attempt = 0;; ++attempt) {
-    auto limited = limiter_.reserve();
+    auto limited = serverFlowControl_.load(std::memory_order_relaxed) ? std::chrono::nanoseconds(0)
+                                                                      : limiter_.reserve();
     wait(limited);
     auto started = clock_.now();
     auto answer = sendOnce(call);
+    if (answer.ok()) {
+      noteFlowControl(answer->headers);
+    }
     RequestRecord record{call.verb,
                          call.request.method,
                          call.resource->groupResource(),

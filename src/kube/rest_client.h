@@ -1,12 +1,15 @@
 // RestKubeApi: KubeApi over HTTP (http::Transport). Owns the request/answer mapping (paths,
 // query parameters, patch content types, DeleteOptions bodies), client-side rate limiting
-// (token bucket, QPS 20 / burst 30 by default, as client-go), and a short retry policy that
+// (token bucket, QPS 20 / burst 30 by default, as client-go; switched off once the server shows
+// it does API Priority and Fairness, unless the limits were set explicitly), and a short retry
+// policy that
 // never resends a request that may have taken effect: 429 is retried for every verb after the
 // server's Retry-After; a 5xx with Retry-After only for reads; a request that was certainly never
 // sent, with backoff; a 401 once after an exec plugin's cached token was dropped. Everything
 // else goes back to the caller as a typed Status (api_errors.h). Never logs a body or a token.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -35,9 +38,18 @@ struct RequestRecord {
   std::chrono::nanoseconds rateLimitWait{0};  // time spent waiting for the client-side limiter
 };
 
+// The response header a kube-apiserver with API Priority and Fairness (on by default since
+// 1.20) puts on every request it classified, with the UID of the FlowSchema that matched.
+inline constexpr const char* kFlowSchemaUidHeader = "X-Kubernetes-PF-FlowSchema-UID";
+
 struct RestOptions {
   double qps = 20;  // <= 0: no client-side limit
   int burst = 30;
+  // false: qps/burst protect a server without flow control only; the first answer carrying
+  // kFlowSchemaUidHeader switches the bucket off for good and the server's queues decide (what
+  // kubectl, Flux and cli-utils do; a 429 from those queues is still retried after Retry-After).
+  // true: the limits were set on purpose (--kube-api-qps/--kube-api-burst) and always apply.
+  bool limitsExplicit = false;
   int maxRetries = 5;
   // A server asking for a longer wait than this gets the Status back (the caller requeues).
   std::chrono::milliseconds maxRetryAfter{10000};
@@ -96,6 +108,8 @@ class RestKubeApi final : public KubeApi {
   common::Result<Answer> sendOnce(Call& call);
   common::Result<nlohmann::json> objectCall(Call& call);
   void wait(std::chrono::nanoseconds d);
+  // Switches the client-side bucket off when an answer shows API Priority and Fairness.
+  void noteFlowControl(const http::Headers& headers);
 
   std::unique_ptr<http::Transport> transport_;
   RestOptions options_;
@@ -105,6 +119,8 @@ class RestKubeApi final : public KubeApi {
   const common::Clock& clock_;
   common::Sleeper& sleeper_;
   TokenBucket limiter_;
+  // Set once an answer showed the server does API Priority and Fairness (see limitsExplicit).
+  std::atomic<bool> serverFlowControl_{false};
   common::Logger log_;
 };
 

@@ -13,6 +13,8 @@ using common::Code;
 using nlohmann::json;
 
 constexpr size_t kMaxMessage = 1024;
+constexpr const char* kCombinedPrefix = "(combined from similar events): ";
+constexpr auto kWarnEvery = std::chrono::minutes(1);
 
 const char* typeName(EventType t) {
   return t == EventType::kWarning ? "Warning" : "Normal";
@@ -50,17 +52,43 @@ KubeEventRecorder::KubeEventRecorder(kube::KubeApi& api, EventRecorderOptions op
       options_(std::move(options)),
       clock_(options_.clock != nullptr ? *options_.clock : realClock_),
       log_(options_.logger.named("events")),
+      droppedTotal_(
+          (options_.metrics != nullptr ? *options_.metrics : ownMetrics_)
+              .counter("dbtoken_events_dropped_total",
+                       "Events not written, by reason: queue_full (the writer is behind), "
+                       "spam (the per-object filter), write_failed (the API refused or "
+                       "did not answer).",
+                       {"reason"})),
+      created_((options_.metrics != nullptr ? *options_.metrics : ownMetrics_)
+                   .counter("dbtoken_events_written_total",
+                            "Events written, by result: created (a new Event object) or "
+                            "aggregated (the count of an existing one bumped).",
+                            {"result"})
+                   .with({"created"})),
+      aggregated_((options_.metrics != nullptr ? *options_.metrics : ownMetrics_)
+                      .counter("dbtoken_events_written_total", "", {"result"})
+                      .with({"aggregated"})),
       spam_(options_.cacheSize),
-      series_(options_.cacheSize) {
+      series_(options_.cacheSize),
+      aggregates_(options_.cacheSize) {
+  for (const char* reason : {"queue_full", "spam", "write_failed", "shutdown"}) {
+    droppedTotal_.with({reason});  // every series exists from the start, at 0
+  }
   writer_ = std::thread([this] { writerLoop(); });
 }
 
 KubeEventRecorder::~KubeEventRecorder() {
+  std::deque<Pending> left;
   {
-    std::lock_guard lk(mu_);
+    std::unique_lock lk(mu_);
+    cv_.wait_for(lk, options_.drainTimeout, [this] { return queue_.empty() && !writing_; });
     stopping_ = true;
+    left.swap(queue_);  // the write in flight, if any, still finishes
   }
   cv_.notify_all();
+  for (const auto& p : left) {
+    dropped("shutdown", p);
+  }
   writer_.join();
 }
 
@@ -85,18 +113,44 @@ void KubeEventRecorder::event(const json& object, EventType type, const std::str
   p.reason = reason;
   std::string text = options_.redactor ? options_.redactor->scrub(message) : message;
   p.message = text.size() > kMaxMessage ? text.substr(0, kMaxMessage - 3) + "..." : text;
+  bool full = false;
   {
     std::lock_guard lk(mu_);
     if (stopping_) {
       return;
     }
-    if (queue_.size() >= options_.queueSize) {
-      log_.warn("event queue full; dropping an event", {{"reason", reason}});
-      return;
+    full = queue_.size() >= options_.queueSize;
+    if (!full) {
+      queue_.push_back(std::move(p));
     }
-    queue_.push_back(std::move(p));
+  }
+  if (full) {
+    dropped("queue_full", p);  // outside the lock: the writer never waits on a log line
+    return;
   }
   cv_.notify_all();
+}
+
+void KubeEventRecorder::dropped(const char* reason, const Pending& p, const std::string& error) {
+  droppedTotal_.with({reason}).inc();
+  common::LogFields fields = {{"why", reason},
+                              {"object", p.involved.value("name", "")},
+                              {"namespace", p.ns},
+                              {"reason", p.reason}};
+  if (!error.empty()) {
+    fields.emplace_back("error", error);
+  }
+  log_.debug("event dropped", fields);
+  {
+    std::lock_guard lk(warnMu_);
+    auto now = clock_.now();
+    if (lastWarn_ && now - *lastWarn_ < kWarnEvery) {
+      return;
+    }
+    lastWarn_ = now;
+  }
+  log_.warn("dropping events (counted in dbtoken_events_dropped_total; details at debug level)",
+            fields);
 }
 
 void KubeEventRecorder::flush() {
@@ -115,19 +169,44 @@ void KubeEventRecorder::writerLoop() {
     queue_.pop_front();
     writing_ = true;
     lk.unlock();
-    write(p);
+    write(std::move(p));
     lk.lock();
     writing_ = false;
     cv_.notify_all();
   }
 }
 
-void KubeEventRecorder::write(const Pending& p) {
+void KubeEventRecorder::write(Pending p) {
   const kube::Resource events = kube::resources::events();
   const std::string objectKey = options_.component + "\x1f" + options_.instance + "\x1f" +
                                 p.involved.value("apiVersion", "") + "\x1f" +
                                 p.involved.value("kind", "") + "\x1f" + p.ns + "\x1f" +
                                 p.involved.value("name", "") + "\x1f" + p.involved.value("uid", "");
+
+  // Aggregation first, as client-go's EventCorrelator does: past the threshold, the event is
+  // the combined one, and its series is the aggregate's key (so it is patched, not re-created).
+  const std::string aggregateKey = objectKey + "\x1f" + typeName(p.type) + "\x1f" + p.reason;
+  std::string seriesKey = aggregateKey + "\x1f" + p.message;
+  bool combined = false;
+  {
+    const auto now = clock_.now();
+    Aggregate* a = aggregates_.find(aggregateKey);
+    if (a == nullptr || now - a->last > options_.aggregateWindow) {
+      a = &aggregates_.put(aggregateKey, Aggregate{});
+    }
+    a->messages.insert(p.message);
+    a->last = now;
+    if (options_.aggregateMaxEvents > 0 && a->messages.size() >= options_.aggregateMaxEvents) {
+      a->messages.erase(a->messages.begin());  // never grows past the maximum
+      combined = true;
+      p.message = kCombinedPrefix + p.message;
+      if (p.message.size() > kMaxMessage) {
+        p.message = p.message.substr(0, kMaxMessage - 3) + "...";
+      }
+      seriesKey = aggregateKey + "\x1f(combined)";
+    }
+  }
+
   auto* bucket = spam_.find(objectKey);
   if (bucket == nullptr) {
     bucket = &spam_.put(objectKey, std::make_unique<kube::TokenBucket>(
@@ -135,25 +214,25 @@ void KubeEventRecorder::write(const Pending& p) {
                                        options_.spamBurst, clock_));
   }
   if (!(*bucket)->tryTake()) {
-    log_.debug("event dropped by the spam filter",
-               {{"object", p.involved.value("name", "")}, {"reason", p.reason}});
+    dropped("spam", p);
     return;
   }
   const std::string now = common::formatRfc3339(clock_.wallNow());
-  const std::string seriesKey =
-      objectKey + "\x1f" + typeName(p.type) + "\x1f" + p.reason + "\x1f" + p.message;
   if (Series* s = series_.find(seriesKey)) {
     json patch = {{"count", s->count + 1}, {"lastTimestamp", now}};
+    if (combined) {
+      patch["message"] = p.message;  // the latest of the similar events
+    }
     kube::PatchOptions o;
     o.type = kube::PatchType::kStrategicMerge;
     auto patched = api_.patch(events, s->ns, s->name, patch, o);
     if (patched.ok()) {
       ++s->count;
+      aggregated_.inc();
       return;
     }
     if (patched.status().code() != Code::kNotFound) {
-      log_.warn("cannot update event",
-                {{"reason", p.reason}, {"error", patched.status().toString()}});
+      dropped("write_failed", p, patched.status().toString());
       return;
     }
     // The Event expired (events live one hour): start a new series.
@@ -185,10 +264,10 @@ void KubeEventRecorder::write(const Pending& p) {
   }
   auto created = api_.create(events, p.ns, event, {});
   if (!created.ok()) {
-    log_.warn("cannot create event",
-              {{"reason", p.reason}, {"error", created.status().toString()}});
+    dropped("write_failed", p, created.status().toString());
     return;
   }
+  created_.inc();
   series_.put(seriesKey, Series{name, p.ns, 1});
 }
 

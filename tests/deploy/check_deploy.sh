@@ -79,11 +79,15 @@ check "instance sets --instance" "args $work/instance.yaml | grep -qx -- '--inst
 check "refuses an instance that is not a DNS name" "! render bad-instance --set instance=Not_OK"
 
 # Flags with values of their own.
-check "defaults: --kube-api-qps=20, --kube-api-burst=30, --management-timeout=10s, --shutdown-grace=30s" \
-  "args $work/default.yaml | grep -qx -- '--kube-api-qps=20' && args $work/default.yaml | grep -qx -- '--kube-api-burst=30' && args $work/default.yaml | grep -qx -- '--management-timeout=10s' && args $work/default.yaml | grep -qx -- '--shutdown-grace=30s'"
-render tuned --set kubeApi.qps=50 --set kubeApi.burst=80 --set management.timeout=3s --set shutdownGraceSeconds=90
+check "defaults: --events-qps=5, --events-burst=25, --management-timeout=10s, --shutdown-grace=30s" \
+  "args $work/default.yaml | grep -qx -- '--events-qps=5' && args $work/default.yaml | grep -qx -- '--events-burst=25' && args $work/default.yaml | grep -qx -- '--management-timeout=10s' && args $work/default.yaml | grep -qx -- '--shutdown-grace=30s'"
+check "by default no --kube-api-qps/--kube-api-burst: the API server's flow control may lift the client's limit" \
+  "! args $work/default.yaml | grep -q -- '--kube-api-'"
+render tuned --set kubeApi.qps=50 --set kubeApi.burst=80 --set events.qps=2 --set events.burst=10 --set management.timeout=3s --set shutdownGraceSeconds=90
 check "kubeApi.qps and kubeApi.burst set the client's rate limit" \
   "args $work/tuned.yaml | grep -qx -- '--kube-api-qps=50' && args $work/tuned.yaml | grep -qx -- '--kube-api-burst=80'"
+check "events.qps and events.burst set the Event recorder's budget" \
+  "args $work/tuned.yaml | grep -qx -- '--events-qps=2' && args $work/tuned.yaml | grep -qx -- '--events-burst=10'"
 check "management.timeout sets --management-timeout" "args $work/tuned.yaml | grep -qx -- '--management-timeout=3s'"
 check "shutdownGraceSeconds sets --shutdown-grace" "args $work/tuned.yaml | grep -qx -- '--shutdown-grace=90s'"
 for f in default tuned; do
@@ -92,6 +96,7 @@ for f in default tuned; do
 done
 check "refuses a management.timeout that is not a duration" "! render bad-timeout --set management.timeout=soon"
 check "refuses kubeApi.qps of 0" "! render bad-qps --set kubeApi.qps=0"
+check "refuses events.qps of 0" "! render bad-events-qps --set events.qps=0"
 
 # extraArgs come last (a later flag wins); extraEnv is a list of EnvVar objects.
 cat >"$work/extra-values.yaml" <<'YAML'
@@ -121,9 +126,9 @@ render single --set leaderElection.enabled=false --set replicaCount=1
 check "leaderElection.enabled=false with replicaCount=1 renders, without a Lease" \
   "grep -q '^kind: Deployment$' $work/single.yaml && ! grep -q -- '--leader-elect' $work/single.yaml && ! grep -q 'leases' $work/single.yaml"
 check "helm lint --strict with every new value set" \
-  "$helm lint --strict $chart ${base[*]} -f $work/extra-values.yaml --set nameOverride=n --set fullnameOverride=f --set instance=i --set kubeApi.qps=5 --set kubeApi.burst=10 --set management.timeout=5s --set shutdownGraceSeconds=10 >/dev/null 2>&1"
+  "$helm lint --strict $chart ${base[*]} -f $work/extra-values.yaml --set nameOverride=n --set fullnameOverride=f --set instance=i --set kubeApi.qps=5 --set kubeApi.burst=10 --set events.qps=1 --set events.burst=5 --set management.timeout=5s --set shutdownGraceSeconds=10 >/dev/null 2>&1"
 check "every value is described in values.yaml" \
-  "(for k in nameOverride fullnameOverride instance extraArgs extraEnv kubeApi shutdownGraceSeconds; do grep -q \"^\$k:\" $chart/values.yaml && grep -q \"\\\"\$k\\\"\" $chart/values.schema.json || exit 1; done)"
+  "(for k in nameOverride fullnameOverride instance extraArgs extraEnv kubeApi events shutdownGraceSeconds; do grep -q \"^\$k:\" $chart/values.yaml && grep -q \"\\\"\$k\\\"\" $chart/values.schema.json || exit 1; done)"
 
 # The README's troubleshooting names the Leases the installs really use.
 check "README names the Helm install's Lease" \

@@ -31,6 +31,38 @@ std::vector<std::string> splitPath(const std::string& path) {
   return segs;
 }
 
+// The default (suggested) FlowSchemas of a v1.32 apiserver that the double's users fall into,
+// with the priority level each one names.
+struct FlowClassification {
+  const char* flowSchemaUid;
+  const char* priorityLevelUid;
+};
+constexpr FlowClassification kExemptFlow{
+    // FlowSchema exempt (system:masters) -> exempt
+    "d0b1e000-0000-4000-8000-00000000e001", "d0b1e000-0000-4000-8000-00000000a001"};
+constexpr FlowClassification kProbesFlow{
+    // FlowSchema probes (/healthz, /livez, /readyz)
+    "d0b1e000-0000-4000-8000-00000000e002", "d0b1e000-0000-4000-8000-00000000a001"};
+constexpr FlowClassification kServiceAccountsFlow{
+    // service-accounts -> workload-low
+    "d0b1e000-0000-4000-8000-00000000e003", "d0b1e000-0000-4000-8000-00000000a002"};
+constexpr FlowClassification kGlobalDefaultFlow{
+    // global-default -> global-default
+    "d0b1e000-0000-4000-8000-00000000e004", "d0b1e000-0000-4000-8000-00000000a003"};
+
+const FlowClassification& classifyFlow(const ApiRequest& req) {
+  if (req.path == "/healthz" || req.path == "/livez" || req.path == "/readyz") {
+    return kProbesFlow;
+  }
+  if (req.user == "system:admin") {
+    return kExemptFlow;
+  }
+  if (req.user == "system:serviceaccount") {
+    return kServiceAccountsFlow;
+  }
+  return kGlobalDefaultFlow;
+}
+
 ApiResponse faultResponse(const FaultRule& rule) {
   std::string message = rule.message;
   switch (rule.status) {
@@ -91,6 +123,7 @@ std::string verbFor(const ApiRequest& req, bool hasName) {
 
 ApiServer::ApiServer(ApiServerOptions options, std::shared_ptr<const common::Clock> clock)
     : options_(std::move(options)),
+      priorityAndFairness_(options_.priorityAndFairness),
       clock_(clock ? std::move(clock) : std::make_shared<common::RealClock>()),
       store_(options_.historyLimit) {
   builtins_ = builtinResourceTypes();
@@ -219,16 +252,26 @@ ApiResponse ApiServer::handle(const ApiRequest& req) {
   if (!req.query.empty()) {
     target += "?" + req.query.encode();
   }
-  if (auto fault = faults_.take(req.method, target)) {
-    if (fault->delay.count() > 0) {
-      std::this_thread::sleep_for(fault->delay);
-    }
-    if (fault->status != 0) {
-      counters_.count("fault", std::to_string(fault->status));
-      return faultResponse(*fault);
-    }
+  ApiResponse answer;
+  auto fault = faults_.take(req.method, target);
+  if (fault && fault->delay.count() > 0) {
+    std::this_thread::sleep_for(fault->delay);
   }
-  return dispatch(req);
+  if (fault && fault->status != 0) {
+    counters_.count("fault", std::to_string(fault->status));
+    answer = faultResponse(*fault);
+  } else {
+    answer = dispatch(req);
+  }
+  if (priorityAndFairness_.load()) {
+    // The filter runs after authentication, before authorization: 403s carry the headers too
+    // (a 401 never reaches it: the HTTP face answers those). The UIDs are fixed per object, as
+    // the default FlowSchemas and priority levels of one cluster keep theirs.
+    const FlowClassification& c = classifyFlow(req);
+    answer.headers.emplace_back("X-Kubernetes-PF-FlowSchema-UID", c.flowSchemaUid);
+    answer.headers.emplace_back("X-Kubernetes-PF-PriorityLevel-UID", c.priorityLevelUid);
+  }
+  return answer;
 }
 
 ApiResponse ApiServer::dispatch(const ApiRequest& req) {

@@ -47,6 +47,11 @@ struct ApiServerOptions {
   // Namespaces that exist at start (a real cluster has these).
   std::vector<std::string> initialNamespaces = {"default", "kube-system", "kube-public",
                                                 "kube-node-lease"};
+  // API Priority and Fairness, as a v1.32 apiserver has it by default: every authenticated
+  // request's answer (faults included) carries X-Kubernetes-PF-FlowSchema-UID and
+  // X-Kubernetes-PF-PriorityLevel-UID of the FlowSchema and priority level that classified it.
+  // Off: a server without flow control (clients then keep their own rate limit).
+  bool priorityAndFairness = true;
 };
 
 class ApiServer {
@@ -74,6 +79,9 @@ class ApiServer {
   std::string kubeSystemUid() const;
   // Tokens issued through serviceaccounts/<name>/token, valid until they expire.
   bool acceptsToken(const std::string& token) const;
+  // Turns the API Priority and Fairness headers on or off (ApiServerOptions).
+  void setPriorityAndFairness(bool on) { priorityAndFairness_.store(on); }
+  bool priorityAndFairness() const { return priorityAndFairness_.load(); }
 
  private:
   struct Target;
@@ -153,6 +161,7 @@ class ApiServer {
   ApiResponse issueToken(const ApiRequest& req, const Target& t);
 
   ApiServerOptions options_;
+  std::atomic<bool> priorityAndFairness_;
   std::shared_ptr<const common::Clock> clock_;
   FaultInjector faults_;
   RequestCounters counters_;

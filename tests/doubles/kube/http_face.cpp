@@ -163,6 +163,7 @@ http::ServerResponse HttpFace::serve(http::ServerRequest& request) {
     if (req.user != "system:admin") {
       return jsonResponse(403, {{"message", "the double's controls need the admin token"}});
     }
+    request.body = std::move(req.body);  // moved into req above; the controls read it
     return control(req.path.substr(9), request);
   }
 
@@ -235,6 +236,15 @@ http::ServerResponse HttpFace::control(const std::string& path, http::ServerRequ
     http::ServerStats s = server_->stats();
     return jsonResponse(200, {{"tlsHandshakes", s.tlsHandshakes}, {"requests", s.requests}});
   }
+  if (path == "priority-and-fairness" && method == "POST") {
+    // {"enabled": false} emulates a server without flow control (no APF headers).
+    json spec = json::parse(request.body, nullptr, false);
+    if (!spec.is_object() || !spec.contains("enabled") || !spec["enabled"].is_boolean()) {
+      return jsonResponse(400, {{"message", "body must be {\"enabled\": true|false}"}});
+    }
+    api_.setPriorityAndFairness(spec["enabled"].get<bool>());
+    return jsonResponse(200, {{"enabled", api_.priorityAndFairness()}});
+  }
   if (path == "counts" && method == "GET") {
     return jsonResponse(200, api_.counters().snapshot());
   }
@@ -249,7 +259,8 @@ http::ServerResponse HttpFace::control(const std::string& path, http::ServerRequ
   if (path == "state" && method == "GET") {
     return jsonResponse(200, {{"resourceVersion", std::to_string(api_.resourceVersion())},
                               {"openWatches", api_.openWatches()},
-                              {"kubeSystemUid", api_.kubeSystemUid()}});
+                              {"kubeSystemUid", api_.kubeSystemUid()},
+                              {"priorityAndFairness", api_.priorityAndFairness()}});
   }
   return jsonResponse(404, {{"message", "unknown control " + method + " /_double/" + path}});
 }

@@ -1,7 +1,7 @@
 // The HTTP face of the Kubernetes API double: serves an ApiServer on 127.0.0.1 over HTTPS (a
 // generated CA) or plain HTTP, authenticates bearer tokens like a kube-apiserver (a wrong token
 // is 401, none is system:anonymous), writes a kubeconfig, and exposes the test controls under
-// /_double/ (faults, watch drops, history expiry, request counts).
+// /_double/ (faults, watch drops, history expiry, request counts, flow-control headers).
 #pragma once
 
 #include <cstdint>

@@ -30,7 +30,9 @@ void usage() {
                "  --bookmark-interval-ms N   BOOKMARK period for watches (default 60000)\n"
                "  --crd-establish-delay-ms N time until a new CRD is Established (default 30)\n"
                "  --gc-delay-ms N            garbage collector reaction time (default 10)\n"
-               "  --namespace-sync-ms N      namespace controller period (default 100)\n";
+               "  --namespace-sync-ms N      namespace controller period (default 100)\n"
+               "  --no-priority-and-fairness no X-Kubernetes-PF-* headers (a server without\n"
+               "                             API Priority and Fairness)\n";
 }
 
 bool parseNumber(const char* s, long long& out) {
@@ -78,6 +80,8 @@ int main(int argc, char** argv) {
     } else if (a == "--namespace-sync-ms") {
       value(n);
       api.namespaceSyncDelay = std::chrono::milliseconds(n);
+    } else if (a == "--no-priority-and-fairness") {
+      api.priorityAndFairness = false;
     } else if (a == "--help" || a == "-h") {
       usage();
       return 0;

@@ -230,15 +230,62 @@ TEST_CASE(
   CHECK(f.client->create(kConfigMaps, "default", configMap("a"), {}).ok());
 }
 
-TEST_CASE("RestKubeApi: the client-side limiter spaces requests at 1/qps after the burst") {
+TEST_CASE(
+    "RestKubeApi: on a server without flow control the client-side limiter spaces requests at "
+    "1/qps after the burst") {
   kube::RestOptions options;
   options.qps = 2;
   options.burst = 1;
   RestFixture f(options);
+  f.api.setPriorityAndFairness(false);
   for (int i = 0; i < 3; ++i) {
     (void)f.client->get(kConfigMaps, "default", "a");
   }
   CHECK(f.sleeper.waits() == std::vector<milliseconds>{milliseconds(500), milliseconds(500)});
+}
+
+TEST_CASE("RestKubeApi: client-side throttling follows the server's API Priority and Fairness") {
+  struct Row {
+    const char* sentence;
+    bool serverFlowControl;
+    bool limitsExplicit;
+    size_t waits;  // of 100 requests at qps 1, burst 1
+  };
+  const Row rows[] = {
+      {"a server with flow control is trusted: no request waits on the client", true, false, 0},
+      {"a server without flow control gets the client-side limit", false, false, 99},
+      {"limits set explicitly hold even with flow control", true, true, 99},
+  };
+  for (const auto& row : rows) {
+    SECTION(row.sentence) {
+      kube::RestOptions options;
+      options.qps = 1;
+      options.burst = 1;
+      options.limitsExplicit = row.limitsExplicit;
+      RestFixture f(options);
+      f.api.setPriorityAndFairness(row.serverFlowControl);
+      for (int i = 0; i < 100; ++i) {
+        (void)f.client->get(kConfigMaps, "default", "a");
+      }
+      CHECK(f.sleeper.waits().size() == row.waits);
+      if (row.waits > 0) {
+        CHECK(f.sleeper.waits().back() == milliseconds(1000));
+      }
+    }
+  }
+}
+
+TEST_CASE(
+    "RestKubeApi: with flow control, a 429 from the server's queues is still retried after its "
+    "Retry-After") {
+  kube::RestOptions options;
+  options.qps = 1;
+  options.burst = 1;
+  RestFixture f(options);
+  (void)f.client->get(kConfigMaps, "default", "a");  // learns that the server has APF
+  f.api.faults().add({"GET", "configmaps", 1, 429, 2, milliseconds(0), ""});
+  CHECK(f.client->get(kConfigMaps, "default", "a").status().code() == Code::kNotFound);
+  CHECK(f.sleeper.waits() == std::vector<milliseconds>{milliseconds(2000)});
 }
 
 TEST_CASE("RestKubeApi: a 401 drops a refreshable token and retries once") {

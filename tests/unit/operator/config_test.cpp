@@ -39,6 +39,9 @@ TEST_CASE("Defaults are those of the manifests and controller-runtime") {
   CHECK(c->namespaces.empty());
   CHECK(c->qps == 20);
   CHECK(c->burst == 30);
+  CHECK_FALSE(c->kubeApiLimitsExplicit);  // the server's flow control may lift them
+  CHECK(c->eventsQps == 5);
+  CHECK(c->eventsBurst == 25);
   CHECK(c->shape == influx::UrlShape::kClustered);
   CHECK(c->managementTimeout == 10s);
   CHECK(c->kubeApiTimeout == 10s);

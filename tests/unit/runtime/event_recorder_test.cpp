@@ -1,9 +1,13 @@
 #include <catch2/catch.hpp>
 
+#include <future>
+#include <thread>
+
 #include "kube/api_server.h"
 #include "kube/object.h"
 #include "kube/rest_client.h"
 #include "runtime/event_recorder.h"
+#include "testing/fake_kube_api.h"
 #include "testing/kube_fixtures.h"
 #include "testing/kube_in_process.h"
 
@@ -17,6 +21,7 @@ struct RecorderFixture {
   testing::KubeInProcessTransport* transport = nullptr;
   std::unique_ptr<kube::RestKubeApi> api;
   common::FakeClock clock;
+  runtime::Registry metrics;
   std::unique_ptr<runtime::KubeEventRecorder> recorder;
   json object = {{"apiVersion", "tokens.influxdb.dev/v1alpha1"},
                  {"kind", "DatabaseToken"},
@@ -33,12 +38,16 @@ struct RecorderFixture {
     runtime::EventRecorderOptions o;
     o.instance = "operator-0";
     o.clock = &clock;
+    o.metrics = &metrics;
     recorder = std::make_unique<runtime::KubeEventRecorder>(*api, o);
   }
   std::vector<json> events() {
     auto list = api->list(kube::resources::events(), "default", {});
     REQUIRE(list.ok());
     return list->items;
+  }
+  double counter(const char* name, const char* label, const char* value) {
+    return metrics.counter(name, "", {label}).with({value}).value();
   }
   int writes(const char* method) {
     int n = 0;
@@ -87,6 +96,8 @@ TEST_CASE("EventRecorder: a repeated event bumps count and lastTimestamp with a 
   CHECK(events[0]["type"] == "Warning");
   CHECK(f.writes("POST") == 1);
   CHECK(f.writes("PATCH") == 2);
+  CHECK(f.counter("dbtoken_events_written_total", "result", "created") == 1);
+  CHECK(f.counter("dbtoken_events_written_total", "result", "aggregated") == 2);
 
   SECTION("an event that expired meanwhile starts a new series") {
     REQUIRE(f.api->remove(kube::resources::events(), "default", kube::nameOf(events[0]), {}).ok());
@@ -102,16 +113,19 @@ TEST_CASE(
     "EventRecorder: the spam filter lets 25 events through per object, then one per 5 "
     "minutes") {
   RecorderFixture f;
+  // Different reasons, so the aggregation by reason does not combine them first.
   for (int i = 0; i < 40; ++i) {
-    f.recorder->event(f.object, runtime::EventType::kNormal, "Tick", "tick " + std::to_string(i));
+    f.recorder->event(f.object, runtime::EventType::kNormal, "Tick" + std::to_string(i), "tick");
   }
   f.recorder->flush();
   CHECK(f.events().size() == 25);
+  CHECK(f.counter("dbtoken_events_dropped_total", "reason", "spam") == 15);
   f.clock.advance(std::chrono::minutes(5));
-  f.recorder->event(f.object, runtime::EventType::kNormal, "Tick", "tick 40");
-  f.recorder->event(f.object, runtime::EventType::kNormal, "Tick", "tick 41");
+  f.recorder->event(f.object, runtime::EventType::kNormal, "Tick40", "tick");
+  f.recorder->event(f.object, runtime::EventType::kNormal, "Tick41", "tick");
   f.recorder->flush();
   CHECK(f.events().size() == 26);
+  CHECK(f.counter("dbtoken_events_dropped_total", "reason", "spam") == 16);
 
   json other = f.object;
   other["metadata"]["name"] = "reader";
@@ -119,4 +133,198 @@ TEST_CASE(
   f.recorder->event(other, runtime::EventType::kNormal, "Tick", "tick");
   f.recorder->flush();
   CHECK(f.events().size() == 27);  // per object
+}
+
+TEST_CASE(
+    "EventRecorder: the 10th different message for one object, type and reason within 10 "
+    "minutes goes into one combined Event, as client-go's aggregator does") {
+  RecorderFixture f;
+  auto fail = [&f](int i, const char* reason = "RevokeFailed") {
+    f.recorder->event(f.object, runtime::EventType::kWarning, reason,
+                      "Attempt " + std::to_string(i) + " failed.");
+  };
+  for (int i = 1; i <= 9; ++i) {
+    fail(i);
+    f.clock.advance(std::chrono::seconds(30));
+  }
+  f.recorder->flush();
+  CHECK(f.events().size() == 9);  // below the threshold, one Event each
+
+  fail(10);
+  f.clock.advance(std::chrono::seconds(30));
+  fail(11);
+  fail(12);
+  f.recorder->flush();
+  auto events = f.events();
+  REQUIRE(events.size() == 10);  // one more object, not three
+  json combined;
+  for (const auto& e : events) {
+    if (e["message"].get<std::string>().rfind("(combined", 0) == 0) {
+      combined = e;
+    }
+  }
+  REQUIRE(combined.is_object());
+  CHECK(combined["message"] == "(combined from similar events): Attempt 12 failed.");
+  CHECK(combined["count"] == 3);
+  CHECK(combined["reason"] == "RevokeFailed");
+  CHECK(combined["type"] == "Warning");
+  CHECK(f.counter("dbtoken_events_written_total", "result", "created") == 10);
+  CHECK(f.counter("dbtoken_events_written_total", "result", "aggregated") == 2);
+
+  SECTION("another reason is not combined with them") {
+    fail(13, "CreateFailed");
+    f.recorder->flush();
+    CHECK(f.events().size() == 11);
+  }
+  SECTION("after 10 quiet minutes, messages are counted afresh") {
+    f.clock.advance(std::chrono::minutes(10) + std::chrono::seconds(1));
+    fail(13);
+    f.recorder->flush();
+    auto again = f.events();
+    CHECK(again.size() == 11);
+    bool plain = false;
+    for (const auto& e : again) {
+      plain = plain || e["message"] == "Attempt 13 failed.";
+    }
+    CHECK(plain);
+  }
+}
+
+TEST_CASE(
+    "EventRecorder: event() returns at once while the API hangs; beyond the bounded queue "
+    "events are dropped and counted") {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false;
+  bool release = false;
+  testing::FakeKubeApi api;
+  api.onCreate = [&](const kube::Resource&, const std::string&, const json& event,
+                     const kube::WriteOptions&) -> common::Result<json> {
+    std::unique_lock lk(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lk, [&] { return release; });
+    return event;
+  };
+  common::FakeClock clock;
+  runtime::Registry metrics;
+  runtime::EventRecorderOptions o;
+  o.clock = &clock;
+  o.metrics = &metrics;
+  o.queueSize = 10;
+  o.spamBurst = 100;
+  runtime::KubeEventRecorder recorder(api, o);
+  json object = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"metadata", {{"name", "s"}, {"namespace", "default"}, {"uid", "u"}}}};
+
+  recorder.event(object, runtime::EventType::kNormal, "First", "first");
+  {
+    std::unique_lock lk(mu);
+    REQUIRE(cv.wait_for(lk, std::chrono::seconds(10), [&] { return entered; }));
+  }
+  // The writer is stuck in create(); 15 more events: 10 fill the queue, 5 are dropped.
+  auto calls = std::async(std::launch::async, [&] {
+    for (int i = 0; i < 15; ++i) {
+      recorder.event(object, runtime::EventType::kNormal, "Next" + std::to_string(i), "next");
+    }
+  });
+  struct ReleaseOnExit {  // a failing check must not leave the writer (and the test) stuck
+    std::function<void()> release;
+    ~ReleaseOnExit() { release(); }
+  } releaseOnExit{[&] {
+    {
+      std::lock_guard lk(mu);
+      release = true;
+    }
+    cv.notify_all();
+  }};
+  REQUIRE(calls.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  auto& dropped = metrics.counter("dbtoken_events_dropped_total", "", {"reason"});
+  CHECK(dropped.with({"queue_full"}).value() == 5);
+
+  releaseOnExit.release();
+  recorder.flush();
+  CHECK(metrics.counter("dbtoken_events_written_total", "", {"result"}).with({"created"}).value() ==
+        11);
+}
+
+TEST_CASE("EventRecorder: an event the API refuses is dropped, counted, and not retried") {
+  testing::FakeKubeApi api;
+  int creates = 0;
+  api.onCreate = [&creates](const kube::Resource&, const std::string&, const json&,
+                            const kube::WriteOptions&) -> common::Result<json> {
+    ++creates;
+    return common::Status(common::Code::kUnavailable, "the API is down");
+  };
+  common::FakeClock clock;
+  runtime::Registry metrics;
+  runtime::EventRecorderOptions o;
+  o.clock = &clock;
+  o.metrics = &metrics;
+  runtime::KubeEventRecorder recorder(api, o);
+  json object = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"metadata", {{"name", "s"}, {"namespace", "default"}, {"uid", "u"}}}};
+  recorder.event(object, runtime::EventType::kWarning, "Failed", "one");
+  recorder.event(object, runtime::EventType::kWarning, "Failed", "two");
+  recorder.flush();
+  CHECK(creates == 2);
+  auto& dropped = metrics.counter("dbtoken_events_dropped_total", "", {"reason"});
+  CHECK(dropped.with({"write_failed"}).value() == 2);
+  CHECK(dropped.with({"queue_full"}).value() == 0);
+  CHECK(dropped.with({"spam"}).value() == 0);
+  std::string text = metrics.render();
+  CHECK(text.find("dbtoken_events_dropped_total{reason=\"write_failed\"} 2") != std::string::npos);
+}
+
+TEST_CASE(
+    "EventRecorder: at shutdown, events still queued after the drain timeout are dropped and "
+    "counted; the write in flight finishes") {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false;
+  bool release = false;
+  testing::FakeKubeApi api;
+  api.onCreate = [&](const kube::Resource&, const std::string&, const json& event,
+                     const kube::WriteOptions&) -> common::Result<json> {
+    std::unique_lock lk(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lk, [&] { return release; });
+    return event;
+  };
+  common::FakeClock clock;
+  runtime::Registry metrics;
+  auto& dropped = metrics.counter("dbtoken_events_dropped_total", "", {"reason"});
+  auto& created = metrics.counter("dbtoken_events_written_total", "", {"result"});
+  runtime::EventRecorderOptions o;
+  o.clock = &clock;
+  o.metrics = &metrics;
+  o.drainTimeout = std::chrono::milliseconds(0);
+  auto recorder = std::make_unique<runtime::KubeEventRecorder>(api, o);
+  json object = {{"apiVersion", "v1"},
+                 {"kind", "Secret"},
+                 {"metadata", {{"name", "s"}, {"namespace", "default"}, {"uid", "u"}}}};
+  recorder->event(object, runtime::EventType::kNormal, "First", "first");
+  {
+    std::unique_lock lk(mu);
+    REQUIRE(cv.wait_for(lk, std::chrono::seconds(10), [&] { return entered; }));
+  }
+  for (int i = 0; i < 5; ++i) {
+    recorder->event(object, runtime::EventType::kNormal, "Next" + std::to_string(i), "next");
+  }
+  auto stopped = std::async(std::launch::async, [&recorder] { recorder.reset(); });
+  // The five queued ones are dropped before the writer is joined, while it is still stuck.
+  for (int i = 0; i < 1000 && dropped.with({"shutdown"}).value() < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  {
+    std::lock_guard lk(mu);
+    release = true;
+  }
+  cv.notify_all();
+  REQUIRE(stopped.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(dropped.with({"shutdown"}).value() == 5);
+  CHECK(created.with({"created"}).value() == 1);
 }

@@ -65,3 +65,36 @@ TEST_CASE(
   d.get(Double::secrets("c"));
   CHECK(d.api().counters().writes() == 0);
 }
+
+TEST_CASE(
+    "API double controls: an injected 429 carries the flow-control headers as the real "
+    "server's own rejections do; a server built without them sends none") {
+  auto has = [](const Reply& r, const std::string& header) {
+    for (const auto& [name, value] : r.raw.headers) {
+      if (name == header && !value.empty()) {
+        return true;
+      }
+    }
+    return false;
+  };
+  Double d;
+  d.createNamespace("c");
+  FaultRule rule;
+  rule.method = "GET";
+  rule.pathPattern = "/secrets";
+  rule.status = 429;
+  d.api().faults().add(rule);
+  Reply throttled = d.get(Double::secrets("c"));
+  CHECK(throttled.status == 429);
+  CHECK(has(throttled, "X-Kubernetes-PF-FlowSchema-UID"));
+  CHECK(has(throttled, "X-Kubernetes-PF-PriorityLevel-UID"));
+
+  ApiServerOptions o = Double::quiet();
+  o.priorityAndFairness = false;
+  Double plain(o);
+  plain.createNamespace("c");
+  Reply r = plain.get(Double::secrets("c"));
+  CHECK(r.status == 200);
+  CHECK_FALSE(has(r, "X-Kubernetes-PF-FlowSchema-UID"));
+  CHECK_FALSE(has(r, "X-Kubernetes-PF-PriorityLevel-UID"));
+}

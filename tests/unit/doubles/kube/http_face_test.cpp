@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "http/transport.h"
 #include "kube/api_server.h"
@@ -48,9 +49,11 @@ struct Served {
     auto r = (*t)->send(req);
     REQUIRE(r.ok());
     lastBody = r->body;
+    lastHeaders = r->headers;
     return r->status;
   }
   std::string lastBody;
+  http::Headers lastHeaders;
 };
 
 }  // namespace
@@ -88,6 +91,52 @@ TEST_CASE("API double over HTTPS: bearer tokens are checked like a kube-apiserve
     std::string issued = json::parse(s.lastBody)["status"]["token"];
     CHECK(s.status("/api/v1/namespaces", issued) == 200);
   }
+}
+
+TEST_CASE(
+    "API double over HTTPS: answers carry the API Priority and Fairness headers of a v1.32 "
+    "server, unless a test turns them off") {
+  Served s;
+  const std::string token = s.face->token().reveal();
+  const std::regex uid("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+  struct Row {
+    const char* sentence;
+    const char* target;
+    std::optional<std::string> token;
+    int status;
+    bool headers;
+  };
+  const Row rows[] = {
+      {"an admin read is classified", "/api/v1/namespaces", token, 200, true},
+      {"a missing object is classified too", "/api/v1/namespaces/nope", token, 404, true},
+      {"an anonymous request forbidden by RBAC is classified (APF runs before authorization)",
+       "/api/v1/namespaces", std::nullopt, 403, true},
+      {"a probe is classified", "/readyz", std::nullopt, 200, true},
+      {"a wrong token never reaches flow control", "/api/v1/namespaces", std::string("wrong"), 401,
+       false},
+  };
+  for (const auto& row : rows) {
+    INFO(row.sentence);
+    CHECK(s.status(row.target, row.token) == row.status);
+    auto flowSchema = s.lastHeaders.get("X-Kubernetes-PF-FlowSchema-UID");
+    auto priorityLevel = s.lastHeaders.get("X-Kubernetes-PF-PriorityLevel-UID");
+    CHECK(flowSchema.has_value() == row.headers);
+    CHECK(priorityLevel.has_value() == row.headers);
+    if (row.headers && flowSchema && priorityLevel) {
+      CHECK(std::regex_match(*flowSchema, uid));
+      CHECK(std::regex_match(*priorityLevel, uid));
+    }
+  }
+
+  // A server without flow control, for clients that must then keep their own limit.
+  CHECK(s.status("/_double/priority-and-fairness", token, "POST", R"({"enabled": false})") == 200);
+  CHECK(s.status("/api/v1/namespaces", token) == 200);
+  CHECK_FALSE(s.lastHeaders.has("X-Kubernetes-PF-FlowSchema-UID"));
+  CHECK_FALSE(s.lastHeaders.has("X-Kubernetes-PF-PriorityLevel-UID"));
+  CHECK(s.status("/_double/priority-and-fairness", token, "POST", R"({"enabled": "no"})") == 400);
+  CHECK(s.status("/_double/priority-and-fairness", token, "POST", R"({"enabled": true})") == 200);
+  CHECK(s.status("/api/v1/namespaces", token) == 200);
+  CHECK(s.lastHeaders.has("X-Kubernetes-PF-FlowSchema-UID"));
 }
 
 TEST_CASE("API double over HTTPS: the kubeconfig it writes points at it and carries the token") {
