@@ -57,7 +57,7 @@ kube::RestOptions kubeClientOptions(const Config& config, kube::RestOptions base
 kube::RestOptions eventClientOptions(const Config& config, kube::RestOptions base) {
   base.qps = config.eventsQps;
   base.burst = config.eventsBurst;
-  base.limitsExplicit = true;  // a budget for a secondary stream, not a guard for the server
+  base.limitsExplicit = config.eventsLimitsExplicit;
   return base;
 }
 

@@ -32,8 +32,12 @@ std::string versionString();
 // election), over `base` (logger, redactor, metrics observer): the configured limit, kept under
 // the server's flow control only when set explicitly.
 kube::RestOptions kubeClientOptions(const Config& config, kube::RestOptions base);
-// The options of the Event recorder's own client: its own budget (--events-qps/--events-burst)
-// that always applies, so Events never take from the budget of the necessary writes.
+// The options of the Event recorder's own client: its own budget (--events-qps/--events-burst),
+// so Events never take from the budget of the necessary writes. Like the main client's, it
+// yields to the server's flow control unless set explicitly: the recorder writes from one
+// thread, one request at a time, so under flow control Events keep pace with the work (a burst
+// of 1,000 issues would otherwise leave minutes of Event writes behind it) without ever
+// holding a worker.
 kube::RestOptions eventClientOptions(const Config& config, kube::RestOptions base);
 
 }  // namespace dbtoken::op

@@ -145,11 +145,16 @@ std::vector<Flag> flags() {
          return setInt(c.burst, "kube-api-burst", v, 1, 100000);
        }},
       {"events-qps", "n",
-       "request rate of the Event recorder's own Kubernetes client (default 5); Events beyond "
-       "it wait in a bounded queue, then are dropped and counted",
-       [](Config& c, const std::string& v) { return setRate(c.eventsQps, "events-qps", v); }},
+       "request rate of the Event recorder's own Kubernetes client (default 5, and like "
+       "--kube-api-qps only until the server shows API Priority and Fairness; set, it always "
+       "applies); Events beyond it wait in a bounded queue, then are dropped and counted",
+       [](Config& c, const std::string& v) {
+         c.eventsLimitsExplicit = true;
+         return setRate(c.eventsQps, "events-qps", v);
+       }},
       {"events-burst", "n", "burst of the Event recorder's own Kubernetes client (default 25)",
        [](Config& c, const std::string& v) {
+         c.eventsLimitsExplicit = true;
          return setInt(c.eventsBurst, "events-burst", v, 1, 100000);
        }},
       {"management-url", "url",

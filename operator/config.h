@@ -37,8 +37,9 @@ struct Config {
   std::chrono::milliseconds kubeApiTimeout{10000};
   bool kubeApiLimitsExplicit = false;
   // The Event recorder's own client budget (client-go's event broadcaster has its own too), so
-  // Events never spend the one of the necessary writes. Always applies, flow control or not:
-  // the server sees Events and real work as one flow and cannot put Events behind. Burst 25 is
+  // Events never spend the one of the necessary writes. Like qps/burst it yields to the
+  // server's flow control unless set (eventsLimitsExplicit): the recorder writes from one thread,
+  // one request at a time, so it never floods a server that does its own fairness. Burst 25 is
   // the per-object spam filter's burst, so one object's worth of Events goes out at once; 5/s
   // (300 a minute) is far above what a healthy operator emits (one Event per external action)
   // and a quarter of the main client's default, so on a server without flow control Events add
@@ -46,6 +47,7 @@ struct Config {
   // bounded queue and drains after the work is done.
   double eventsQps = 5;
   int eventsBurst = 25;
+  bool eventsLimitsExplicit = false;
 
   // InfluxDB Management API
   std::string managementUrl;  // without the Dedicated account/cluster path

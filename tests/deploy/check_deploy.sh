@@ -79,10 +79,10 @@ check "instance sets --instance" "args $work/instance.yaml | grep -qx -- '--inst
 check "refuses an instance that is not a DNS name" "! render bad-instance --set instance=Not_OK"
 
 # Flags with values of their own.
-check "defaults: --events-qps=5, --events-burst=25, --management-timeout=10s, --shutdown-grace=30s" \
-  "args $work/default.yaml | grep -qx -- '--events-qps=5' && args $work/default.yaml | grep -qx -- '--events-burst=25' && args $work/default.yaml | grep -qx -- '--management-timeout=10s' && args $work/default.yaml | grep -qx -- '--shutdown-grace=30s'"
-check "by default no --kube-api-qps/--kube-api-burst: the API server's flow control may lift the client's limit" \
-  "! args $work/default.yaml | grep -q -- '--kube-api-'"
+check "defaults: --management-timeout=10s, --shutdown-grace=30s" \
+  "args $work/default.yaml | grep -qx -- '--management-timeout=10s' && args $work/default.yaml | grep -qx -- '--shutdown-grace=30s'"
+check "by default no --kube-api-*/--events-* limits: the API server's flow control may lift them" \
+  "! args $work/default.yaml | grep -q -- '--kube-api-' && ! args $work/default.yaml | grep -q -- '--events-'"
 render tuned --set kubeApi.qps=50 --set kubeApi.burst=80 --set events.qps=2 --set events.burst=10 --set management.timeout=3s --set shutdownGraceSeconds=90
 check "kubeApi.qps and kubeApi.burst set the client's rate limit" \
   "args $work/tuned.yaml | grep -qx -- '--kube-api-qps=50' && args $work/tuned.yaml | grep -qx -- '--kube-api-burst=80'"
