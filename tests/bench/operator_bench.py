@@ -30,11 +30,11 @@ import concurrent.futures
 import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
@@ -294,7 +294,8 @@ class Bench:
         lines = [ln for ln in r.stdout.splitlines() if ln.strip() and not ln.startswith("#")]
         print("\nperf report --no-children --sort dso,symbol (the burst), top 15:")
         for ln in lines[:15]:
-            print("  " + ln.rstrip())
+            ln = re.sub(r"(\s+-)+\s*$", "", ln)  # the empty call-graph columns
+            print("  " + re.sub(r"\s{2,}", "  ", ln.strip()))
         top = 0.0
         for ln in lines:
             try:
