@@ -197,8 +197,10 @@ class Bench:
         rq = sum(a["requests"] - b["requests"] for a, b in zip(after, before))
         return 1000.0 * hs / max(rq, 1)
 
-    def revoke(self, kube, mgmt, ns, names, token_ids):
-        """Revokes one at a time; PATCH answered -> DELETE at the Management API, in ms."""
+    def revoke(self, kube, mgmt, ns, names, token_ids, timeout=60):
+        """Revokes one at a time; PATCH answered -> DELETE at the Management API, in ms. A
+        revoke not done within `timeout` counts as `timeout` and ends the series (the next ones
+        would wait behind the same queue); the second value says whether that happened."""
         latencies = []
         for name in names:
             tid = token_ids[name]
@@ -208,10 +210,12 @@ class Bench:
                 ctype="application/merge-patch+json")
             assert status == 200, f"revoke {name}: {status}"
             patched = time.time()
-            deadline = patched + 60
+            deadline = patched + timeout
             seen = None
             while seen is None:
-                assert time.time() < deadline, f"no DELETE for {name}"
+                if time.time() > deadline:
+                    latencies.append(timeout * 1000.0)
+                    return latencies, True
                 for c in mgmt.calls():
                     if c["method"] == "DELETE" and c["path"].endswith(tid):
                         seen = parse_time(c["time"])
@@ -219,7 +223,7 @@ class Bench:
                 else:
                     time.sleep(0.003)
             latencies.append(max(0.0, seen - patched) * 1000)
-        return latencies
+        return latencies, False
 
     def steady(self, kube, mgmt, op, seconds):
         """CPU s/min, Kubernetes writes/min without Leases, Management API calls/min."""
@@ -382,12 +386,13 @@ class Bench:
                  rss_n <= 24 if n >= 1000 else None)
 
         token_ids = {k: v.get("tokenId") for k, v in self.phases(kube, "bench").items()}
-        lat = self.revoke(kube, mgmt, "bench", names[:a.revokes], token_ids)
+        lat, late = self.revoke(kube, mgmt, "bench", names[:a.revokes], token_ids)
         p50, p99 = percentile(lat, 50), percentile(lat, 99)
+        more = " (one not done after 60 s; stopped there)" if late else ""
         self.row(f"revoke p50 <= 10 ms ({n} resources, {len(lat)} revokes)", f"{p50:.1f} ms",
                  p50 <= 10)
-        self.row(f"revoke p99 <= 30 ms ({n} resources)", f"{p99:.1f} ms (max {max(lat):.1f})",
-                 p99 <= 30)
+        self.row(f"revoke p99 <= 30 ms ({n} resources)",
+                 f"{p99:.1f} ms (max {max(lat):.1f}){more}", p99 <= 30)
 
         # Revokes while a backlog of n issues is queued.
         backlog = [f"q{i:05d}" for i in range(n)]
@@ -395,13 +400,14 @@ class Bench:
         victims = names[a.revokes:a.revokes + a.backlog_revokes]
         pending = n - sum(1 for s in self.phases(kube, "backlog").values()
                           if s.get("phase") == "Active")
-        lat = self.revoke(kube, mgmt, "bench", victims, token_ids)
+        lat, late = self.revoke(kube, mgmt, "bench", victims, token_ids)
         left = n - sum(1 for s in self.phases(kube, "backlog").values()
                        if s.get("phase") == "Active")
         p99 = percentile(lat, 99)
+        value = (f"> 60 s: revoke {len(lat)} not done after 60 s" if late else f"{p99:.1f} ms")
         self.row(f"revoke p99 <= 100 ms with {n} issues queued",
-                 f"{p99:.1f} ms ({len(lat)} revokes; {pending} issues pending before, "
-                 f"{left} after)", p99 <= 100 if pending > 0 else None)
+                 f"{value} ({len(lat)} revokes; {pending} issues pending before, {left} after)",
+                 p99 <= 100 if pending > 0 else None)
         if pending == 0:
             self.notes.append("the backlog was issued before the revokes began: "
                               "the backlog figure does not measure what it should")
