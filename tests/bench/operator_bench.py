@@ -86,6 +86,18 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def openssl_inclusive_top(data):
+    """The libcrypto/libssl symbol with the largest inclusive (children) share of samples."""
+    r = subprocess.run(["perf", "report", "-i", data, "--children", "--sort", "dso,symbol",
+                        "--stdio", "-g", "none", "--percent-limit", "1"],
+                       capture_output=True, text=True, timeout=1200)
+    for ln in r.stdout.splitlines():
+        m = re.match(r"\s*([0-9.]+)%\s+[0-9.]+%\s+(libcrypto\S*|libssl\S*)\s+\[.\]\s+(\S+)", ln)
+        if m and not m.group(3).startswith("0x"):
+            return m.group(3), float(m.group(1))
+    return "none", 0.0
+
+
 def manifest_list(ns, names):
     items = [{"apiVersion": "tokens.influxdb.dev/v1alpha1", "kind": "DatabaseToken",
               "metadata": {"name": n, "namespace": ns},
@@ -306,8 +318,13 @@ class Bench:
                 top = max(top, float(ln.split("%")[0]))
             except ValueError:
                 pass
-        self.row("profile: no single function > 20% of CPU (burst)",
+        self.row("profile: no single function > 20% of CPU (burst, self time)",
                  f"top {top:.1f}%", top <= 20.0)
+        # Self time spreads a hotspot over malloc and locks; the inclusive share of the heaviest
+        # OpenSSL function shows it (issue 9: ~80% under X509_STORE_set_default_paths).
+        name, share = openssl_inclusive_top(data)
+        self.row("profile: no OpenSSL function > 20% of CPU (burst, inclusive)",
+                 f"{name} {share:.1f}%", share <= 20.0)
 
     def run(self):
         a = self.args
