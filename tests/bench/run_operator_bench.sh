@@ -5,7 +5,7 @@
 # of N -> all Active against `kubectl create -f` alone and at a forced 20 QPS, revoke latency
 # p50/p99 (idle and behind a backlog of N issues), RSS idle / with N / with LARGE, steady-state
 # CPU and writes, TLS handshakes per 1,000 requests. Exit status 0 when every target passed.
-#   tests/bench/run_operator_bench.sh                    # N = 1,000, LARGE = 10,000 (~10 min)
+#   tests/bench/run_operator_bench.sh                    # N = 1,000, LARGE = 10,000
 #   tests/bench/run_operator_bench.sh --quick            # N = 200, LARGE = 2,000 (development)
 #   tests/bench/run_operator_bench.sh --perf             # + a CPU profile of the burst
 #   tests/bench/run_operator_bench.sh --count N --large M --revokes R --steady SECONDS
