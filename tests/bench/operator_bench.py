@@ -32,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -481,26 +482,32 @@ def main():
     p.add_argument("--management-double", required=True)
     p.add_argument("--crd", required=True)
     p.add_argument("--kubectl", default=shutil.which("kubectl"))
-    p.add_argument("--count", type=int, default=1000)
-    p.add_argument("--large", type=int, default=10000, help="0: skip the large run")
+    p.add_argument("--count", type=int, default=None, help="N (1000; --quick 200)")
+    p.add_argument("--large", type=int, default=None,
+                   help="LARGE (10000; --quick 2000); 0: skip the large run")
     p.add_argument("--large-flags", default="--kube-api-qps 500 --kube-api-burst 1000",
                    help="extra operator flags for the large run (e.g. a higher --kube-api-qps)")
-    p.add_argument("--revokes", type=int, default=100)
-    p.add_argument("--backlog-revokes", type=int, default=50)
-    p.add_argument("--steady", type=int, default=30)
-    p.add_argument("--quick", action="store_true", help="--count 200 --large 2000 --steady 15")
+    p.add_argument("--revokes", type=int, default=None, help="100; --quick 50")
+    p.add_argument("--backlog-revokes", type=int, default=None, help="50; --quick 20")
+    p.add_argument("--steady", type=int, default=None, help="seconds: 30; --quick 15")
+    p.add_argument("--quick", action="store_true", help="smaller defaults, for development")
     p.add_argument("--perf", action="store_true", help="profile the operator during the burst")
     p.add_argument("--memory", action="store_true",
                    help="only RSS idle and with --count resources (e.g. under heaptrack)")
     p.add_argument("--no-qps", action="store_true", help="skip the run at a forced 20 QPS")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     args = p.parse_args()
-    if args.quick:
-        args.count, args.large, args.steady = 200, 2000, 15
-        args.revokes, args.backlog_revokes = 50, 20
+    quick = {"count": 200, "large": 2000, "steady": 15, "revokes": 50, "backlog_revokes": 20}
+    full = {"count": 1000, "large": 10000, "steady": 30, "revokes": 100, "backlog_revokes": 50}
+    defaults = quick if args.quick else full
+    for name, value in defaults.items():  # what was given explicitly wins over --quick
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     args.revokes = min(args.revokes, args.count // 2)
     args.backlog_revokes = min(args.backlog_revokes, args.count - args.revokes)
 
+    # SIGTERM ends the run through the finally below, so no double or operator is left behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = tempfile.mkdtemp(prefix="operator-bench-")
     bench = Bench(args, workdir)
     try:
