@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <map>
@@ -129,70 +130,85 @@ Result<std::string> discoverClusterId(kube::KubeApi& api, const common::Logger& 
 
 // Per-resource conditions as a gauge (kube-state-metrics style): 1 for the condition's current
 // status, 0 for the others, so an alert is `dbtoken_status_condition{type="Ready",
-// status="False"} == 1`. Series of resources that are gone are dropped.
+// status="False"} == 1`. Computed from the cache at every scrape and kept nowhere in between:
+// resources that are gone simply have no series, and the operator holds no copy of 9 series per
+// resource (as Family<Gauge> children they held about 4 KB per resource, 40 MiB at 10,000).
 class ConditionGauge {
  public:
+  static constexpr const char* kName = "dbtoken_status_condition";
+
   ConditionGauge(runtime::Registry& registry, const runtime::ObjectReader& tokens)
       : registry_(registry),
         tokens_(tokens),
-        family_(registry.gauge("dbtoken_status_condition",
-                               "The status of each condition of each DatabaseToken (1: current).",
-                               {"namespace", "name", "type", "status"})),
         phases_(registry.gauge("dbtoken_resources", "DatabaseTokens by phase.", {"phase"})) {
-    id_ = registry_.onCollect([this] { collect(); });
+    registry_.computedGauge(kName,
+                            "The status of each condition of each DatabaseToken (1: current).",
+                            {"namespace", "name", "type", "status"},
+                            [this](const runtime::GaugeSample& emit) { samples(emit); });
+    id_ = registry_.onCollect([this] { countPhases(); });
   }
-  ~ConditionGauge() { registry_.removeCollector(id_); }
+  ~ConditionGauge() {
+    registry_.removeCollector(id_);
+    registry_.removeComputed(kName);
+  }
   ConditionGauge(const ConditionGauge&) = delete;
   ConditionGauge& operator=(const ConditionGauge&) = delete;
 
  private:
-  void collect() {
-    static constexpr const char* kTypes[] = {tokens::kConditionReady, tokens::kConditionSynced,
-                                             tokens::kConditionRevoked};
-    static constexpr const char* kStatuses[] = {"True", "False", "Unknown"};
-    std::set<runtime::LabelValues> now;
+  static std::string phaseOf(const nlohmann::json& object) {
+    if (auto st = object.find("status"); st != object.end() && st->is_object()) {
+      return st->value("phase", tokens::kPhasePending);
+    }
+    return tokens::kPhasePending;
+  }
+
+  void countPhases() {
     std::map<std::string, int> byPhase{{tokens::kPhasePending, 0},
                                        {tokens::kPhaseActive, 0},
                                        {tokens::kPhaseRevoked, 0},
                                        {tokens::kPhaseFailed, 0}};
     for (const auto& object : tokens_.list()) {
-      std::string ns = kube::namespaceOf(*object);
-      std::string name = kube::nameOf(*object);
-      std::map<std::string, std::string> current;
-      std::string phase = tokens::kPhasePending;
-      if (auto st = object->find("status"); st != object->end() && st->is_object()) {
-        for (const auto& c : tokens::parseConditions(st->value("conditions", json::array()))) {
-          current[c.type] = c.status;
-        }
-        phase = st->value("phase", phase);
-      }
-      byPhase[phase]++;
-      for (const char* type : kTypes) {
-        auto it = current.find(type);
-        std::string status = it == current.end() ? "Unknown" : it->second;
-        for (const char* s : kStatuses) {
-          runtime::LabelValues labels{ns, name, type, s};
-          family_.with(labels).set(status == s ? 1 : 0);
-          now.insert(std::move(labels));
-        }
-      }
+      byPhase[phaseOf(*object)]++;
     }
-    for (const auto& old : last_) {
-      if (!now.count(old)) {
-        family_.remove(old);
-      }
-    }
-    last_ = std::move(now);
     for (const auto& [phase, n] : byPhase) {
       phases_.with({phase}).set(n);
     }
   }
 
+  void samples(const runtime::GaugeSample& emit) {
+    static constexpr const char* kTypes[] = {tokens::kConditionReady, tokens::kConditionSynced,
+                                             tokens::kConditionRevoked};
+    static constexpr const char* kStatuses[] = {"True", "False", "Unknown"};
+    std::vector<runtime::ObjectPtr> objects = tokens_.list();
+    std::sort(objects.begin(), objects.end(),
+              [](const auto& a, const auto& b) { return kube::keyOf(*a) < kube::keyOf(*b); });
+    runtime::LabelValues labels(4);
+    for (const auto& object : objects) {
+      labels[0] = kube::namespaceOf(*object);
+      labels[1] = kube::nameOf(*object);
+      std::map<std::string, std::string> current;
+      if (auto st = object->find("status"); st != object->end() && st->is_object()) {
+        if (auto cs = st->find("conditions"); cs != st->end()) {
+          for (const auto& c : tokens::parseConditions(*cs)) {
+            current[c.type] = c.status;
+          }
+        }
+      }
+      for (const char* type : kTypes) {
+        auto it = current.find(type);
+        std::string status = it == current.end() ? "Unknown" : it->second;
+        labels[2] = type;
+        for (const char* st : kStatuses) {
+          labels[3] = st;
+          emit(labels, status == st ? 1 : 0);
+        }
+      }
+    }
+  }
+
   runtime::Registry& registry_;
   const runtime::ObjectReader& tokens_;
-  runtime::Family<runtime::Gauge>& family_;
   runtime::Family<runtime::Gauge>& phases_;
-  std::set<runtime::LabelValues> last_;  // touched by collect() only (serialised by the registry)
   int id_ = 0;
 };
 

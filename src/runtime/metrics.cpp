@@ -228,6 +228,29 @@ void Family<T>::render(std::string& out) const {
   }
 }
 
+namespace {
+
+class ComputedGaugeFamily final : public FamilyBase {
+ public:
+  ComputedGaugeFamily(std::string name, std::string help, std::vector<std::string> labelNames,
+                      GaugeSamples samples)
+      : FamilyBase(std::move(name), std::move(help), Type::kGauge, std::move(labelNames)),
+        samples_(std::move(samples)) {}
+
+  void render(std::string& out) const override {
+    renderHeader(out);
+    samples_([&](const LabelValues& values, double value) {
+      assert(values.size() == labelNames().size() && "one value per label name");
+      out += name() + labelText(values) + " " + formatValue(value) + "\n";
+    });
+  }
+
+ private:
+  GaugeSamples samples_;
+};
+
+}  // namespace
+
 template class Family<Counter>;
 template class Family<Gauge>;
 template class Family<Histogram>;
@@ -280,6 +303,27 @@ Family<Histogram>& Registry::histogram(const std::string& name, const std::strin
                                        std::vector<double> upperBounds) {
   return family<Histogram>(name, help, FamilyBase::Type::kHistogram, std::move(labelNames),
                            [upperBounds] { return std::make_unique<Histogram>(upperBounds); });
+}
+
+void Registry::computedGauge(const std::string& name, const std::string& help,
+                             std::vector<std::string> labelNames, GaugeSamples samples) {
+  bool valid = validMetricName(name);
+  for (const auto& l : labelNames) {
+    valid = valid && validLabelName(l);
+  }
+  std::lock_guard lk(mu_);
+  if (!valid || families_.count(name)) {
+    std::fprintf(stderr, "metrics: %s is invalid or registered twice\n", name.c_str());
+    std::abort();
+  }
+  families_.emplace(name, std::make_unique<ComputedGaugeFamily>(name, help, std::move(labelNames),
+                                                                std::move(samples)));
+}
+
+void Registry::removeComputed(const std::string& name) {
+  std::lock_guard collecting(collectMu_);  // not while a render() runs it
+  std::lock_guard lk(mu_);
+  families_.erase(name);
 }
 
 int Registry::onCollect(std::function<void()> fn) {

@@ -41,7 +41,9 @@ std::string reasonFor(const Status& status, bool kubernetes) {
 
 struct TokenReconciler::Context {
   kube::ObjectKey key;
-  json object;         // the resource as last seen (after this reconcile's own patches)
+  // The resource as last seen (after this reconcile's own patches): the cache's shared
+  // snapshot, never a copy of it.
+  runtime::ObjectPtr object;
   DatabaseToken t;     // parsed from object
   TokenStatus status;  // what status should say; written when it differs from t.status
   SecretState secret;
@@ -139,7 +141,7 @@ std::string TokenReconciler::scrub(const std::string& text) const {
 
 void TokenReconciler::event(Context& c, runtime::EventType type, const std::string& reason,
                             const std::string& message) {
-  events_.event(c.object, type, reason, scrub(message));
+  events_.event(*c.object, type, reason, scrub(message));
 }
 
 Result<Action> TokenReconciler::reconcile(const kube::ObjectKey& key) {
@@ -153,7 +155,7 @@ Result<Action> TokenReconciler::reconcile(const kube::ObjectKey& key) {
               {{"key", key.toString()}, {"error", parsed.status().message()}});
     return Action::awaitChange();
   }
-  Context c{key, *cached, std::move(parsed).value(), {}, {}};
+  Context c{key, std::move(cached), std::move(parsed).value(), {}, {}};
   if (!c.t.instance.empty() && c.t.instance != options_.scope.instance) {
     // Another install's (its annotation says so): not even status is ours to write.
     return Action::awaitChange();
@@ -222,7 +224,7 @@ Result<Action> TokenReconciler::reconcile(const kube::ObjectKey& key) {
 }
 
 Status TokenReconciler::takeOn(Context& c) {
-  const json& meta = c.object["metadata"];
+  const json& meta = c.object->at("metadata");
   // The resourceVersion keeps this from dropping a finalizer added meanwhile, and makes a stale
   // cache a Conflict to re-read and retry (a failed JSON patch test would be 422, not retried);
   // of two installs taking the resource on at once, the second gets the Conflict and then sees
@@ -245,17 +247,17 @@ Status TokenReconciler::takeOn(Context& c) {
   if (!r.ok()) {
     return r.status();
   }
-  c.object = std::move(r).value();
+  c.object = std::make_shared<const json>(std::move(r).value());
   if (!c.t.hasFinalizer()) {
     c.t.finalizers.push_back(kFinalizer);
   }
   c.t.instance = options_.scope.instance;
-  c.t.resourceVersion = kube::resourceVersionOf(c.object);
+  c.t.resourceVersion = kube::resourceVersionOf(*c.object);
   return Status::ok();
 }
 
 Status TokenReconciler::removeFinalizer(Context& c) {
-  const json& fins = c.object["metadata"].value("finalizers", json::array());
+  const json& fins = c.object->at("metadata").value("finalizers", json::array());
   for (size_t i = 0; i < fins.size(); ++i) {
     if (fins[i] != kFinalizer) {
       continue;
@@ -298,13 +300,13 @@ Status TokenReconciler::writeStatus(Context& c) {
   o.fieldManager = options_.fieldManager;
   // Only over the object this reconcile read: a status computed from a stale cache must not
   // overwrite a newer one (it would drop the token id); it is a Conflict, retried after a re-read.
-  json patch = {{"metadata", {{"resourceVersion", kube::resourceVersionOf(c.object)}}},
+  json patch = {{"metadata", {{"resourceVersion", kube::resourceVersionOf(*c.object)}}},
                 {"status", status}};
   auto r = kube_.patch(databaseTokens(), c.t.ns, c.t.name, patch, o);
   if (!r.ok()) {
     return r.status();
   }
-  c.object = std::move(r).value();
+  c.object = std::make_shared<const json>(std::move(r).value());
   c.t.status = c.status;
   return Status::ok();
 }

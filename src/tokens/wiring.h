@@ -10,6 +10,15 @@
 
 namespace dbtoken::tokens {
 
+// The transforms on ingest: a cached object keeps only what some code path reads (issue 9,
+// memory): apiVersion, kind, metadata name/namespace/uid/resourceVersion/generation/
+// deletionTimestamp/finalizers/ownerReferences, the managed-by label and the operator's own
+// annotations; spec and status of a DatabaseToken; the data of a Secret, hashed. Dropped:
+// managedFields, other labels and annotations (a last-applied copy among them),
+// creationTimestamp, a Secret's type. A field read from the cache must be added here.
+nlohmann::json cachedDatabaseToken(nlohmann::json token);
+nlohmann::json cachedSecret(nlohmann::json secret);
+
 runtime::InformerOptions tokenInformerOptions(const std::string& ns);
 // Only Secrets with the managed-by label: a Secret the operator did not label is never cached,
 // so the reconciler asks the API before it issues into a name (reconciler.h).

@@ -80,3 +80,29 @@ TEST_CASE("Metrics: a counter never goes down; collectors run before each render
   (void)r.render();
   CHECK(calls == 2);
 }
+
+TEST_CASE(
+    "Metrics: a computed gauge shows what its function emits at each scrape, and nothing "
+    "once removed") {
+  runtime::Registry r;
+  std::vector<std::pair<std::string, double>> objects = {{"a", 1}, {"b", 0}};
+  r.computedGauge("per_object", "One series per object.", {"name"},
+                  [&objects](const runtime::GaugeSample& emit) {
+                    for (const auto& [name, v] : objects) {
+                      emit({name}, v);
+                    }
+                  });
+  std::string text = r.render();
+  INFO(text);
+  CHECK(validateExposition(text).empty());
+  CHECK_THAT(text, Catch::Contains("# TYPE per_object gauge\n"));
+  CHECK_THAT(text, Catch::Contains("per_object{name=\"a\"} 1\nper_object{name=\"b\"} 0\n"));
+
+  objects = {{"b", 1}};  // "a" is gone: its series goes with it
+  text = r.render();
+  CHECK_THAT(text, !Catch::Contains("name=\"a\""));
+  CHECK_THAT(text, Catch::Contains("per_object{name=\"b\"} 1\n"));
+
+  r.removeComputed("per_object");
+  CHECK_THAT(r.render(), !Catch::Contains("per_object"));
+}
