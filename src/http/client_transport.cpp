@@ -255,107 +255,91 @@ class BeastTransport final : public Transport {
   std::string baseUrl() const override { return options_.baseUrl; }
 
   Result<ClientResponse> send(const ClientRequest& request) override {
-    auto req = build(request);
-    if (!req.ok()) {
-      return req.status();
+    std::unique_ptr<bhttp::response_parser<bhttp::string_body>> parser;
+    auto conn = roundTrip(request, parser, [](auto& stream, auto& buffer, auto& p, auto&& h) {
+      bhttp::async_read(stream, buffer, p, h);
+    });
+    if (!conn.ok()) {
+      return conn.status();
     }
-    std::string what = request.method + " " + redactTarget(request.target);
-    auto timeout = request.timeout.value_or(options_.timeout);
-    // An idempotent request whose pooled connection turns out closed is sent once more on a
-    // new connection, as Go's http.Transport does; nothing else is ever re-sent.
-    for (int attempt = 0;; ++attempt) {
-      auto conn = acquire(request.idempotent && attempt == 0, request.idempotent, timeout, what);
-      if (!conn.ok()) {
-        return conn.status();
-      }
-      bool reused = conn->second;
-      Connection& c = *conn->first;
-      c.lowest().expires_after(timeout);
-      beast::error_code ec = c.withStream([&](auto& s) {
-        return c.run([&](auto&& h) { asio::async_write(s, asio::buffer(*req), h); });
-      });
-      bhttp::response_parser<bhttp::string_body> parser;
-      parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-      parser.header_limit(256 * 1024);
-      if (!ec) {
-        ec = c.withStream([&](auto& s) {
-          return c.run([&](auto&& h) { bhttp::async_read(s, c.buffer(), parser, h); });
-        });
-      }
-      if (ec) {
-        bool nothingBack = !parser.got_some();
-        if (reused && nothingBack && request.idempotent && attempt == 0 && !isTimeout(ec)) {
-          continue;  // the server had closed the pooled connection
-        }
-        if (isTimeout(ec)) {
-          return Status(Code::kDeadlineExceeded, what + ": timed out waiting for the answer");
-        }
-        return Status(Code::kOutcomeUnknown,
-                      what + ": connection lost before the answer arrived (" + ec.message() + ")");
-      }
-      auto& res = parser.get();
-      ClientResponse out;
-      out.status = static_cast<int>(res.result_int());
-      for (const auto& field : res) {
-        out.headers.add(std::string(field.name_string()), std::string(field.value()));
-      }
-      bool keep = res.keep_alive();
-      out.body = std::move(res.body());
-      if (keep) {
-        release(std::move(conn->first));
-      }
-      return out;
+    auto& res = parser->get();
+    ClientResponse out;
+    out.status = static_cast<int>(res.result_int());
+    for (const auto& field : res) {
+      out.headers.add(std::string(field.name_string()), std::string(field.value()));
     }
+    bool keep = res.keep_alive();
+    out.body = std::move(res.body());
+    if (keep) {
+      release(std::move(conn).value());
+    }
+    return out;
   }
 
   Result<std::unique_ptr<ResponseStream>> openStream(const ClientRequest& request) override {
-    auto req = build(request);
-    if (!req.ok()) {
-      return req.status();
+    std::unique_ptr<bhttp::response_parser<bhttp::buffer_body>> parser;
+    auto conn = roundTrip(request, parser, [](auto& stream, auto& buffer, auto& p, auto&& h) {
+      bhttp::async_read_header(stream, buffer, p, h);
+    });
+    if (!conn.ok()) {
+      return conn.status();
     }
-    std::string what = request.method + " " + redactTarget(request.target);
-    auto timeout = request.timeout.value_or(options_.timeout);
-    for (int attempt = 0;; ++attempt) {
-      auto conn = acquire(attempt == 0, true, timeout, what);
-      if (!conn.ok()) {
-        return conn.status();
-      }
-      bool reused = conn->second;
-      Connection& c = *conn->first;
-      c.lowest().expires_after(timeout);
-      beast::error_code ec = c.withStream([&](auto& s) {
-        return c.run([&](auto&& h) { asio::async_write(s, asio::buffer(*req), h); });
-      });
-      auto parser = std::make_unique<bhttp::response_parser<bhttp::buffer_body>>();
-      parser->body_limit(std::numeric_limits<std::uint64_t>::max());
-      parser->header_limit(256 * 1024);
-      if (!ec) {
-        ec = c.withStream([&](auto& s) {
-          return c.run([&](auto&& h) { bhttp::async_read_header(s, c.buffer(), *parser, h); });
-        });
-      }
-      if (ec) {
-        if (reused && !parser->got_some() && attempt == 0 && !isTimeout(ec)) {
-          continue;
-        }
-        if (isTimeout(ec)) {
-          return Status(Code::kDeadlineExceeded, what + ": timed out waiting for the answer");
-        }
-        return Status(Code::kOutcomeUnknown,
-                      what + ": connection lost before the answer arrived (" + ec.message() + ")");
-      }
-      Headers headers;
-      for (const auto& field : parser->get()) {
-        headers.add(std::string(field.name_string()), std::string(field.value()));
-      }
-      return std::unique_ptr<ResponseStream>(std::make_unique<StreamingResponse>(
-          std::move(conn->first), std::move(parser), std::move(headers), options_.streamTimeout));
+    Headers headers;
+    for (const auto& field : parser->get()) {
+      headers.add(std::string(field.name_string()), std::string(field.value()));
     }
+    return std::unique_ptr<ResponseStream>(std::make_unique<StreamingResponse>(
+        std::move(conn).value(), std::move(parser), std::move(headers), options_.streamTimeout));
   }
 
  private:
   static std::string redactTarget(const std::string& target) {
     return target.size() > 200 ? target.substr(0, 200) + "..." : target;
+  }
+
+  // Writes the request and reads the answer (or its head) with `read` into a new `parser`; the
+  // connection, still holding the rest of the answer when only the head was read, is returned.
+  // An idempotent request whose pooled connection turns out closed before any answer is sent
+  // once more on a new connection, as Go's http.Transport does; nothing else is ever re-sent.
+  template <typename Parser, typename Read>
+  Result<std::unique_ptr<Connection>> roundTrip(const ClientRequest& request,
+                                                std::unique_ptr<Parser>& parser, Read read) {
+    auto wire = build(request);
+    if (!wire.ok()) {
+      return wire.status();
+    }
+    std::string what = request.method + " " + redactTarget(request.target);
+    auto timeout = request.timeout.value_or(options_.timeout);
+    for (int attempt = 0;; ++attempt) {
+      auto conn = acquire(attempt == 0, request.idempotent, timeout, what);
+      if (!conn.ok()) {
+        return conn.status();
+      }
+      auto& [connection, reused] = *conn;
+      Connection& c = *connection;
+      c.lowest().expires_after(timeout);
+      beast::error_code ec = c.withStream([&](auto& s) {
+        return c.run([&](auto&& h) { asio::async_write(s, asio::buffer(*wire), h); });
+      });
+      parser = std::make_unique<Parser>();
+      parser->body_limit(std::numeric_limits<std::uint64_t>::max());
+      parser->header_limit(256 * 1024);
+      if (!ec) {
+        ec = c.withStream(
+            [&](auto& s) { return c.run([&](auto&& h) { read(s, c.buffer(), *parser, h); }); });
+      }
+      if (!ec) {
+        return std::move(connection);
+      }
+      if (reused && !parser->got_some() && request.idempotent && attempt == 0 && !isTimeout(ec)) {
+        continue;  // the server had closed the pooled connection
+      }
+      if (isTimeout(ec)) {
+        return Status(Code::kDeadlineExceeded, what + ": timed out waiting for the answer");
+      }
+      return Status(Code::kOutcomeUnknown,
+                    what + ": connection lost before the answer arrived (" + ec.message() + ")");
+    }
   }
 
   void configureTls(asio::ssl::context& ctx) {
