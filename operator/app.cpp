@@ -397,6 +397,7 @@ RunResult runOperator(const Config& config, const common::Logger& logger,
   runtime::ControllerOptions tokenControllerOptions;
   tokenControllerOptions.name = "databasetoken";
   tokenControllerOptions.workers = config.maxConcurrentReconciles;
+  tokenControllerOptions.urgentWorkers = 1;  // revocations never wait behind issues in progress
   tokenControllerOptions.metrics = &registry;
   tokenControllerOptions.logger = logger;  // the controller names itself
   runtime::Controller tokenController(tokenReconciler, std::move(tokenControllerOptions));

@@ -107,9 +107,13 @@ void Controller::start() {
   if (!workers_.empty()) {
     return;
   }
-  log_.info("starting workers", {{"workers", options_.workers}});
+  log_.info("starting workers",
+            {{"workers", options_.workers}, {"urgentWorkers", options_.urgentWorkers}});
   for (int i = 0; i < options_.workers; ++i) {
-    workers_.emplace_back([this] { worker(); });
+    workers_.emplace_back([this] { worker(Priority::kNormal); });
+  }
+  for (int i = 0; i < options_.urgentWorkers; ++i) {
+    workers_.emplace_back([this] { worker(Priority::kUrgent); });
   }
 }
 
@@ -125,8 +129,8 @@ bool Controller::shutdown(std::chrono::milliseconds grace) {
   return drained;
 }
 
-void Controller::worker() {
-  while (auto key = queue_.get()) {
+void Controller::worker(Priority atLeast) {
+  while (auto key = queue_.get(atLeast)) {
     process(*key);
   }
 }

@@ -82,6 +82,9 @@ using PriorityOf = std::function<Priority(const nlohmann::json& object)>;
 struct ControllerOptions {
   std::string name;  // the `controller` label, the work queue's name, log field
   int workers = 1;   // --max-concurrent-reconciles
+  // Workers beside those that take only urgent keys: a revocation never waits for a worker to
+  // finish an issue, however long the backlog of issues in progress.
+  int urgentWorkers = 0;
   ErrorPolicy errorPolicy = defaultErrorPolicy;
   std::unique_ptr<RateLimiter> rateLimiter;  // controller default when null
   Registry* metrics = nullptr;
@@ -116,7 +119,7 @@ class Controller {
   int activeWorkers() const { return active_.load(); }
 
  private:
-  void worker();
+  void worker(Priority atLeast);
   void process(const kube::ObjectKey& key);
 
   Reconciler& reconciler_;

@@ -99,7 +99,11 @@ void WorkQueue::pushReadyLocked(const kube::ObjectKey& key, Priority priority) {
   if (depth_ != nullptr) {
     depth_->set(static_cast<double>(readyLocked()));
   }
-  cv_.notify_one();
+  if (selectiveWaiters_ > 0) {
+    cv_.notify_all();  // one wake-up could go to a waiter that does not take this key
+  } else {
+    cv_.notify_one();
+  }
 }
 
 void WorkQueue::addLocked(const kube::ObjectKey& key, common::Clock::SteadyTime now,
@@ -221,12 +225,14 @@ void WorkQueue::promoteDueLocked(common::Clock::SteadyTime now) {
   }
 }
 
-std::optional<kube::ObjectKey> WorkQueue::takeLocked(common::Clock::SteadyTime now) {
+std::optional<kube::ObjectKey> WorkQueue::takeLocked(common::Clock::SteadyTime now,
+                                                     Priority atLeast) {
+  size_t lowest = static_cast<size_t>(atLeast);
   size_t level = kPriorities;
-  while (level > 0 && ready_[level - 1].empty()) {
+  while (level > lowest && ready_[level - 1].empty()) {
     --level;
   }
-  if (level == 0) {
+  if (level == lowest) {
     return std::nullopt;
   }
   Line& line = ready_[level - 1];
@@ -248,33 +254,36 @@ std::optional<kube::ObjectKey> WorkQueue::takeLocked(common::Clock::SteadyTime n
   return key;
 }
 
-std::optional<kube::ObjectKey> WorkQueue::get() {
+std::optional<kube::ObjectKey> WorkQueue::get(Priority atLeast) {
   std::unique_lock lk(mu_);
+  bool selective = atLeast != Priority::kNormal;
   for (;;) {
     if (shuttingDown_) {
       return std::nullopt;
     }
     auto now = clock_.now();
     promoteDueLocked(now);
-    if (auto key = takeLocked(now)) {
+    if (auto key = takeLocked(now, atLeast)) {
       return key;
     }
     auto wakeAt = now + kMaxIdleWait;
     if (!timers_.empty()) {
       wakeAt = std::min(wakeAt, timers_.begin()->first);
     }
+    selectiveWaiters_ += selective ? 1 : 0;
     clock_.waitUntil(cv_, lk, wakeAt);  // on the injected clock, so a FakeClock can end it
+    selectiveWaiters_ -= selective ? 1 : 0;
   }
 }
 
-std::optional<kube::ObjectKey> WorkQueue::tryGet() {
+std::optional<kube::ObjectKey> WorkQueue::tryGet(Priority atLeast) {
   std::lock_guard lk(mu_);
   if (shuttingDown_) {
     return std::nullopt;
   }
   auto now = clock_.now();
   promoteDueLocked(now);
-  return takeLocked(now);
+  return takeLocked(now, atLeast);
 }
 
 void WorkQueue::done(const kube::ObjectKey& key) {

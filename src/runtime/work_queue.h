@@ -64,10 +64,11 @@ class WorkQueue {
   void forget(const kube::ObjectKey& key);
   int numRequeues(const kube::ObjectKey& key) const;
 
-  // The next key, blocking until one is ready; nullopt once shutDown() was called.
-  std::optional<kube::ObjectKey> get();
+  // The next key of at least priority `atLeast`, blocking until one is ready; nullopt once
+  // shutDown() was called. A worker that asks only for urgent keys is a lane kept free for them.
+  std::optional<kube::ObjectKey> get(Priority atLeast = Priority::kNormal);
   // The next ready key without blocking (due delayed keys are moved in first).
-  std::optional<kube::ObjectKey> tryGet();
+  std::optional<kube::ObjectKey> tryGet(Priority atLeast = Priority::kNormal);
   // The worker is finished with a key from get()/tryGet().
   void done(const kube::ObjectKey& key);
 
@@ -103,7 +104,7 @@ class WorkQueue {
   void pushReadyLocked(const kube::ObjectKey& key, Priority priority);
   size_t readyLocked() const;
   void promoteDueLocked(common::Clock::SteadyTime now);
-  std::optional<kube::ObjectKey> takeLocked(common::Clock::SteadyTime now);
+  std::optional<kube::ObjectKey> takeLocked(common::Clock::SteadyTime now, Priority atLeast);
   void collectMetrics();
 
   WorkQueueOptions options_;
@@ -113,6 +114,7 @@ class WorkQueue {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  int selectiveWaiters_ = 0;  // get()s waiting for urgent keys only: wake every waiter then
   // Keys ready to be taken, one line per priority (index = Priority), and where each one sits.
   std::array<Line, kPriorities> ready_;
   std::unordered_map<kube::ObjectKey, Line::iterator, kube::ObjectKeyHash> inLine_;

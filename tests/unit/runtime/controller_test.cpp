@@ -281,6 +281,29 @@ TEST_CASE("Controller: shutdown with a reconcile still running reports it after 
   CHECK(controller.activeWorkers() == 0);
 }
 
+TEST_CASE("Controller: an urgent key does not wait for busy workers: it has a lane of its own") {
+  common::FakeClock clock;
+  GatedReconciler reconciler;
+  runtime::ControllerOptions o;
+  o.name = "lanes";
+  o.clock = &clock;
+  o.workers = 2;
+  o.urgentWorkers = 1;
+  runtime::Controller controller(reconciler, std::move(o));
+  Finally unblock([&] { reconciler.open(); });
+  for (const char* name : {"issue-0", "issue-1", "issue-2", "issue-3"}) {
+    controller.queue().add({"ns", name});
+  }
+  controller.start();
+  REQUIRE(reconciler.awaitRunning(2));  // both ordinary workers are held by issues
+  controller.queue().add({"ns", "revoke"}, runtime::Priority::kUrgent);
+  REQUIRE(reconciler.awaitRunning(3));
+  // The lane took the revocation, and only it: no third issue ever started.
+  CHECK(reconciler.running() == std::set<std::string>{"issue-0", "issue-1", "revoke"});
+  reconciler.open();
+  CHECK(controller.shutdown(std::chrono::seconds(5)));
+}
+
 TEST_CASE("Controller: mapToOwner maps a dependent to its controller owner of the right kind") {
   nlohmann::json secret = {{"metadata",
                             {{"name", "s"},

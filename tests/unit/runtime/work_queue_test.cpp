@@ -303,3 +303,27 @@ TEST_CASE("WorkQueue: workqueue metrics count adds, retries and depth with the q
   CHECK_THAT(registry.render(),
              Catch::Contains("workqueue_work_duration_seconds_count{name=\"test\"} 1"));
 }
+
+TEST_CASE("WorkQueue: a worker that asks for urgent keys only is a lane normal keys never take") {
+  common::FakeClock clock;
+  auto q = queueWith(clock);
+  q->add({"ns", "issue-a"});
+  q->add({"ns", "issue-b"});
+  CHECK_FALSE(q->tryGet(runtime::Priority::kUrgent).has_value());  // normal keys stay queued
+  CHECK(q->len(runtime::Priority::kNormal) == 2);
+
+  // An urgent-only get() waits while normal keys are ready, and a normal key added meanwhile
+  // does not end its wait: only the urgent one does.
+  auto lane = std::async(std::launch::async, [&] { return q->get(runtime::Priority::kUrgent); });
+  REQUIRE(clock.awaitWaiters(1));
+  q->add({"ns", "issue-c"});
+  q->add({"ns", "revoke"}, runtime::Priority::kUrgent);
+  REQUIRE(lane.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  auto key = lane.get();
+  REQUIRE(key);
+  CHECK(key->name == "revoke");
+
+  auto next = q->get();  // an ordinary get() takes normal keys, oldest first
+  REQUIRE(next);
+  CHECK(next->name == "issue-a");
+}
