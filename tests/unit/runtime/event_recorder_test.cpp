@@ -16,6 +16,52 @@ using nlohmann::json;
 
 namespace {
 
+// Holds the recorder's writer inside create() until released, as a hanging API server would.
+class HangingCreates {
+ public:
+  explicit HangingCreates(testing::FakeKubeApi& api) {
+    api.onCreate = [this](const kube::Resource&, const std::string&, const json& event,
+                          const kube::WriteOptions&) -> common::Result<json> {
+      std::unique_lock lk(mu_);
+      entered_ = true;
+      cv_.notify_all();
+      cv_.wait(lk, [this] { return released_; });
+      return event;
+    };
+  }
+  // Whether a create() has started (the guard only turns a hang into a failure).
+  bool awaitEntered() {
+    std::unique_lock lk(mu_);
+    return cv_.wait_for(lk, std::chrono::seconds(10), [this] { return entered_; });
+  }
+  void release() {
+    {
+      std::lock_guard lk(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+  // Declared after the recorder, it releases the writer before the recorder joins it, so a
+  // failing check does not leave the test stuck.
+  struct Releaser {
+    HangingCreates* hang;
+    ~Releaser() { hang->release(); }
+  };
+  Releaser releaseOnExit() { return Releaser{this}; }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool entered_ = false;
+  bool released_ = false;
+};
+
+json someSecret() {
+  return {{"apiVersion", "v1"},
+          {"kind", "Secret"},
+          {"metadata", {{"name", "s"}, {"namespace", "default"}, {"uid", "u"}}}};
+}
+
 struct RecorderFixture {
   kubedouble::ApiServer server;
   testing::KubeInProcessTransport* transport = nullptr;
@@ -193,19 +239,8 @@ TEST_CASE(
 TEST_CASE(
     "EventRecorder: event() returns at once while the API hangs; beyond the bounded queue "
     "events are dropped and counted") {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool entered = false;
-  bool release = false;
   testing::FakeKubeApi api;
-  api.onCreate = [&](const kube::Resource&, const std::string&, const json& event,
-                     const kube::WriteOptions&) -> common::Result<json> {
-    std::unique_lock lk(mu);
-    entered = true;
-    cv.notify_all();
-    cv.wait(lk, [&] { return release; });
-    return event;
-  };
+  HangingCreates hang(api);
   common::FakeClock clock;
   runtime::Registry metrics;
   runtime::EventRecorderOptions o;
@@ -214,36 +249,22 @@ TEST_CASE(
   o.queueSize = 10;
   o.spamBurst = 100;
   runtime::KubeEventRecorder recorder(api, o);
-  json object = {{"apiVersion", "v1"},
-                 {"kind", "Secret"},
-                 {"metadata", {{"name", "s"}, {"namespace", "default"}, {"uid", "u"}}}};
+  json object = someSecret();
 
+  auto releasing = hang.releaseOnExit();
   recorder.event(object, runtime::EventType::kNormal, "First", "first");
-  {
-    std::unique_lock lk(mu);
-    REQUIRE(cv.wait_for(lk, std::chrono::seconds(10), [&] { return entered; }));
-  }
+  REQUIRE(hang.awaitEntered());
   // The writer is stuck in create(); 15 more events: 10 fill the queue, 5 are dropped.
   auto calls = std::async(std::launch::async, [&] {
     for (int i = 0; i < 15; ++i) {
       recorder.event(object, runtime::EventType::kNormal, "Next" + std::to_string(i), "next");
     }
   });
-  struct ReleaseOnExit {  // a failing check must not leave the writer (and the test) stuck
-    std::function<void()> release;
-    ~ReleaseOnExit() { release(); }
-  } releaseOnExit{[&] {
-    {
-      std::lock_guard lk(mu);
-      release = true;
-    }
-    cv.notify_all();
-  }};
   REQUIRE(calls.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
   auto& dropped = metrics.counter("dbtoken_events_dropped_total", "", {"reason"});
   CHECK(dropped.with({"queue_full"}).value() == 5);
 
-  releaseOnExit.release();
+  hang.release();
   recorder.flush();
   CHECK(metrics.counter("dbtoken_events_written_total", "", {"result"}).with({"created"}).value() ==
         11);
@@ -263,9 +284,7 @@ TEST_CASE("EventRecorder: an event the API refuses is dropped, counted, and not 
   o.clock = &clock;
   o.metrics = &metrics;
   runtime::KubeEventRecorder recorder(api, o);
-  json object = {{"apiVersion", "v1"},
-                 {"kind", "Secret"},
-                 {"metadata", {{"name", "s"}, {"namespace", "default"}, {"uid", "u"}}}};
+  json object = someSecret();
   recorder.event(object, runtime::EventType::kWarning, "Failed", "one");
   recorder.event(object, runtime::EventType::kWarning, "Failed", "two");
   recorder.flush();
@@ -281,19 +300,8 @@ TEST_CASE("EventRecorder: an event the API refuses is dropped, counted, and not 
 TEST_CASE(
     "EventRecorder: at shutdown, events still queued after the drain timeout are dropped and "
     "counted; the write in flight finishes") {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool entered = false;
-  bool release = false;
   testing::FakeKubeApi api;
-  api.onCreate = [&](const kube::Resource&, const std::string&, const json& event,
-                     const kube::WriteOptions&) -> common::Result<json> {
-    std::unique_lock lk(mu);
-    entered = true;
-    cv.notify_all();
-    cv.wait(lk, [&] { return release; });
-    return event;
-  };
+  HangingCreates hang(api);
   common::FakeClock clock;
   runtime::Registry metrics;
   auto& dropped = metrics.counter("dbtoken_events_dropped_total", "", {"reason"});
@@ -303,14 +311,10 @@ TEST_CASE(
   o.metrics = &metrics;
   o.drainTimeout = std::chrono::milliseconds(0);
   auto recorder = std::make_unique<runtime::KubeEventRecorder>(api, o);
-  json object = {{"apiVersion", "v1"},
-                 {"kind", "Secret"},
-                 {"metadata", {{"name", "s"}, {"namespace", "default"}, {"uid", "u"}}}};
+  json object = someSecret();
+  auto releasing = hang.releaseOnExit();
   recorder->event(object, runtime::EventType::kNormal, "First", "first");
-  {
-    std::unique_lock lk(mu);
-    REQUIRE(cv.wait_for(lk, std::chrono::seconds(10), [&] { return entered; }));
-  }
+  REQUIRE(hang.awaitEntered());
   for (int i = 0; i < 5; ++i) {
     recorder->event(object, runtime::EventType::kNormal, "Next" + std::to_string(i), "next");
   }
@@ -319,11 +323,7 @@ TEST_CASE(
   for (int i = 0; i < 1000 && dropped.with({"shutdown"}).value() < 5; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  {
-    std::lock_guard lk(mu);
-    release = true;
-  }
-  cv.notify_all();
+  hang.release();
   REQUIRE(stopped.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
   CHECK(dropped.with({"shutdown"}).value() == 5);
   CHECK(created.with({"created"}).value() == 1);
